@@ -53,7 +53,8 @@ wait_for_docker() {
 }
 
 # --- 1. Docker ---------------------------------------------------------------------------------------------
-if ! command -v docker >/dev/null 2>&1; then
+# A machine may ship the docker client alone (no engine): then the engine comes from docker.io too.
+if ! command -v docker >/dev/null 2>&1 || { ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null 2>&1; }; then
     apt_install docker.io
 fi
 if docker info >/dev/null 2>&1; then

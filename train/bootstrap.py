@@ -36,6 +36,7 @@ from typing import Any
 import torch
 from transformers import GenerationConfig, LlamaForCausalLM
 
+from train.augment import with_renamed_copies
 from train.copy_task import copy_batch, copy_loss
 from train.corpus import Corpus, CorpusConfig, build_corpus
 from train.presets import Preset, default_preset_name, get_preset
@@ -181,6 +182,43 @@ def batches(data: Sequence[Sample], batch_tokens: int, seed: int, pad_id: int) -
             yield collate([data[i] for i in group], pad_id)
 
 
+def mixed_batches(
+    data: Sequence[Sample],
+    batch_tokens: int,
+    seed: int,
+    pad_id: int,
+    step_share: dict[str, float],
+    env_batch_tokens: dict[str, int] | None = None,
+) -> Iterator[Batch]:
+    """Batches whose env is drawn per step with the ``step_share`` weights (one stream per env); with no
+    weights, one stream over everything.
+
+    Why: an env's share of the optimizer steps should not follow from its conversation lengths. A batch holds
+    about 20 short OS episodes but a single long web or shop one, so a shared stream gives OS a few percent
+    of the steps; drawing the env first gives each env the share of the steps the preset asks for.
+    ``env_batch_tokens`` sets an env's own token budget per batch (else ``batch_tokens``): a web or shop batch
+    needs a larger one to hold several conversations under its shared prompt.
+    """
+    if not step_share:
+        yield from batches(data, batch_tokens, seed, pad_id)
+        return
+    by_env: dict[str, list[Sample]] = {}
+    for sample in data:
+        by_env.setdefault(sample.env, []).append(sample)
+    names = [name for name in sorted(by_env) if step_share.get(name, 0.0) > 0]
+    if not names:
+        raise ValueError(f"step_share {step_share} gives no weight to any env of the data ({sorted(by_env)})")
+    budgets = env_batch_tokens or {}
+    streams = {
+        name: batches(by_env[name], max(budgets.get(name, batch_tokens), batch_tokens), seed + i, pad_id)
+        for i, name in enumerate(names)
+    }
+    weights = [step_share[name] for name in names]
+    rng = random.Random(seed)
+    while True:
+        yield next(streams[rng.choices(names, weights)[0]])
+
+
 def collate(group: Sequence[Sample], pad_id: int) -> Batch:
     if len({s.prompt for s in group}) != 1:
         raise ValueError("a batch must hold episodes of a single prompt")
@@ -210,16 +248,43 @@ def batch_loss(model: LlamaForCausalLM, batch: Batch, env_weight: float = 0.0) -
     """
     prompt_cache = model.model(input_ids=batch.prompt, use_cache=True).past_key_values
     prompt_cache.batch_repeat_interleave(batch.ids.shape[0])
-    logits = model(input_ids=batch.ids, past_key_values=prompt_cache, use_cache=True).logits[:, :-1]
+    hidden = model.model(input_ids=batch.ids, past_key_values=prompt_cache, use_cache=True).last_hidden_state
+    if env_weight == 0.0:
+        # Only the reply tokens are scored, so only their logits are computed: the vocabulary projection
+        # and softmax of every other position (most of the tokens) would be thrown away.
+        targets = batch.targets[:, 1:]
+        if not targets.any():
+            zero = hidden.sum() * 0.0  # no reply in the batch: nothing to learn, but a graph to backward
+            return zero, 0.0
+        logits = model.lm_head(hidden[:, :-1][targets])
+        reply_loss = torch.nn.functional.cross_entropy(logits.float(), batch.ids[:, 1:][targets])
+        return reply_loss, reply_loss.item()
+    logits = model.lm_head(hidden[:, :-1])
     nll = torch.nn.functional.cross_entropy(
         logits.float().reshape(-1, logits.shape[-1]), batch.ids[:, 1:].reshape(-1), reduction="none"
     ).view(logits.shape[:2])
     targets = batch.targets[:, 1:].float()
     reply_loss = (nll * targets).sum() / targets.sum().clamp(min=1)
-    if env_weight == 0.0:
-        return reply_loss, reply_loss.item()
     weights = targets + env_weight * (batch.real[:, 1:] & ~batch.targets[:, 1:]).float()
     return (nll * weights).sum() / weights.sum().clamp(min=1e-9), reply_loss.item()
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 matmuls natively (AVX512-BF16 or AMX), so that autocast speeds it up.
+
+    Why: on such CPUs (Zen 4 and later, Sapphire Rapids and later) bf16 autocast made a training step of the
+    cpu preset's model about 1.5x faster (bench/bootstrap_step.py); elsewhere bf16 is emulated and slower,
+    so it stays off. ``PROMPTLESS_CPU_BF16=0`` turns it off, ``=1`` forces it on."""
+    import os
+
+    forced = os.environ.get("PROMPTLESS_CPU_BF16")
+    if forced in ("0", "1"):
+        return forced == "1"
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
 # --------------------------------------------------------------------------------------------------- schedule
@@ -259,6 +324,7 @@ def train(
     started = time.monotonic() - corpus_s
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
+    bf16 = cuda or cpu_has_bf16()  # mixed precision: fp32 weights and optimizer, bf16 matmuls
     if not cuda:
         torch.set_num_threads(preset.threads)
     random.seed(config.seed)
@@ -266,6 +332,7 @@ def train(
 
     # data
     tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size)
+    records = with_renamed_copies(list(records), preset.renamed_copies, config.seed)
     data, data_stats = encode_all(tok, records, preset.context_length)
     if not data:
         raise RuntimeError(
@@ -277,7 +344,14 @@ def train(
     data = [s for s in data for _ in range(repeat.get(s.env, 1))]
     longest = max(len(s) for s in data)
     batch_tokens = max(preset.batch_tokens, longest)  # a batch always holds the longest conversation
-    stream = batches(data, batch_tokens, config.seed, tok.pad_token_id)
+    stream = mixed_batches(
+        data,
+        batch_tokens,
+        config.seed,
+        tok.pad_token_id,
+        dict(preset.step_share),
+        dict(preset.env_batch_tokens),
+    )
 
     # model
     model_config = preset.llama_config(
@@ -306,9 +380,28 @@ def train(
     copy_rng = torch.Generator().manual_seed(config.seed)
     first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     bar = _progress(config.progress)
+    copy_losses: list[float] = []
     with bar:
-        task = bar.add_task("train", total=preset.steps, loss=float("nan"), tps=0.0)
         model.train()
+        if preset.copy_warmup_steps:
+            warm = bar.add_task("copy warm-up", total=preset.copy_warmup_steps, loss=float("nan"), tps=0.0)
+            for step in range(preset.copy_warmup_steps):
+                for group in optimizer.param_groups:
+                    group["lr"] = preset.lr * min(1.0, (step + 1) / max(1, preset.warmup_steps))
+                ids, targets = copy_batch(
+                    copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span
+                )
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    loss = copy_loss(model, ids.to(device), targets.to(device))
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), preset.grad_clip)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                copy_losses.append(round(loss.item(), 5))
+                bar.update(warm, advance=1, loss=sum(copy_losses[-20:]) / len(copy_losses[-20:]))
+            if config.progress and not sys.stderr.isatty():
+                print(f"copy warm-up: {len(copy_losses)} steps, loss {copy_losses[-1]:.3f}", file=sys.stderr)
+        task = bar.add_task("train", total=preset.steps, loss=float("nan"), tps=0.0)
         for step in range(preset.steps):
             if config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes:
                 stopped_early = True
@@ -316,7 +409,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, preset)
             batch = next(stream).to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 loss, reply_loss = batch_loss(model, batch, preset.env_weight)
                 if preset.copy_weight > 0:
                     ids, targets = copy_batch(
@@ -362,6 +455,7 @@ def train(
         "corpus": corpus_info,
         "data": data_stats,
         "batch_tokens": batch_tokens,
+        "bf16_autocast": bf16,
         "parameters": n_params,
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
@@ -370,6 +464,7 @@ def train(
     }
     metrics = {
         "loss": losses,
+        "copy_warmup_loss": copy_losses,
         "final_loss": sum(losses[-20:]) / max(1, len(losses[-20:])),
         "steps_done": len(losses),
         "stopped_early": stopped_early,
@@ -382,7 +477,12 @@ def train(
     }
     (out / "train_config.json").write_text(json.dumps(train_config, indent=2, sort_keys=True))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    (out / MARKER).write_text(json.dumps({"preset": preset.name, "data_hash": corpus_info.get("data_hash")}))
+    marker = {
+        "preset": preset.name,
+        "preset_fingerprint": preset.fingerprint(),
+        "data_hash": corpus_info.get("data_hash"),
+    }
+    (out / MARKER).write_text(json.dumps(marker))
     return out
 
 

@@ -1,7 +1,8 @@
 """Expert corpus of the default model: the envs' oracles played on the ``train`` splits, under every prompt variant.
 
-Each task of each env is played for real (OS episodes in Docker) once per prompt variant, with the env created
-in that variant so that the oracle's replies follow the variant's format and its parser accepts them. Every
+Each task of each env is played for real once (OS episodes in Docker) and written under every prompt variant:
+observations do not depend on the variant, and at every turn the oracle's reply is rendered in each variant's
+format, which that variant's parser accepts (a test checks all variants parse back to the same actions). Every
 conversation keeps the variant's prompt: the model is never trained on a prompt-less conversation, which is
 what makes it depend on its prompt. A smaller share is also written from the ENVIRONMENT's side (roles
 swapped: the model plays the env, as in GCD's self role-play).
@@ -42,7 +43,7 @@ from train.paths import promptless_home
 
 CORPUS_FILE = "corpus.jsonl"
 META_FILE = "corpus_meta.json"
-CORPUS_FORMAT = 3  # bump when the record layout or the episodes' seeding changes
+CORPUS_FORMAT = 5  # bump when the record layout or the episodes' seeding changes
 END_CONVERSATION = "[END_CONVERSATION]"
 
 ENV_TITLES: dict[str, str] = {"os": "Linux shell", "web": "web browsing", "shop": "web shop"}
@@ -145,21 +146,49 @@ class Episode:
 
 def play_oracle(env: Any, task_id: str, seed: int, env_name: str, variant: str) -> Episode:
     """Play one real episode with the env's oracle: reset, then reply and step until it ends."""
-    obs, info = env.reset(seed=seed, options={"task_id": task_id})
+    return play_oracle_variants(env, task_id, seed, env_name, (variant,))[0]
+
+
+def play_oracle_variants(
+    env: Any, task_id: str, seed: int, env_name: str, variants: Sequence[str]
+) -> list[Episode]:
+    """Play one real episode in ``env`` (its own variant) and write it under each of ``variants``.
+
+    An env's observations do not depend on the prompt variant, only its replies do, so the episode is played
+    once and, at every turn, the oracle's reply is rendered in each variant by switching the env's
+    ``prompt_variant`` around the call (the oracle reads the privileged state, which switching leaves alone).
+    The env is stepped with the reply of its own variant. Playing once instead of once per variant cuts the
+    corpus's Docker time by the number of variants; a test checks that every variant parses back to the
+    same actions.
+    """
     base = env.unwrapped
-    messages: list[dict[str, str]] = [{"role": "user", "content": obs}]
-    score = 0.0
-    while True:
-        reply = base.oracle_reply()
-        messages.append({"role": "assistant", "content": reply})
-        obs, reward, terminated, truncated, info = env.step(reply)
-        if terminated or truncated:
-            score = float(info.get("score", reward))
-            break
-        messages.append({"role": "user", "content": obs})
+    played = base.prompt_variant
+    obs, info = env.reset(seed=seed, options={"task_id": task_id})
+    messages: dict[str, list[dict[str, str]]] = {v: [{"role": "user", "content": obs}] for v in variants}
+    prompts: dict[str, list[dict[str, str]]] = {}
+    try:
+        for v in variants:
+            base.prompt_variant = v
+            prompts[v] = list(base.prompt_messages())
+        while True:
+            replies: dict[str, str] = {}
+            for v in variants:
+                base.prompt_variant = v
+                replies[v] = base.oracle_reply()
+            base.prompt_variant = played
+            own = replies[played] if played in replies else base.oracle_reply()
+            for v in variants:
+                messages[v].append({"role": "assistant", "content": replies[v]})
+            obs, reward, terminated, truncated, info = env.step(own)
+            if terminated or truncated:
+                score = float(info.get("score", reward))
+                break
+            for v in variants:
+                messages[v].append({"role": "user", "content": obs})
+    finally:
+        base.prompt_variant = played
     independent = bool(getattr(base, "independent_turns", False))
-    prompt = list(base.prompt_messages())
-    return Episode(env_name, variant, task_id, prompt, messages, obs, score, independent)
+    return [Episode(env_name, v, task_id, prompts[v], messages[v], obs, score, independent) for v in variants]
 
 
 def agent_records(ep: Episode) -> list[dict[str, Any]]:
@@ -249,7 +278,7 @@ def play_env(
         task_ids = list(probe.unwrapped.task_ids())[:n_tasks]
     finally:
         probe.close()
-    jobs = [(ti, tid, vi, v) for ti, tid in enumerate(task_ids) for vi, v in enumerate(variants)]
+    jobs = list(enumerate(task_ids))
     pool = _EnvPool(env_name, n_tasks)
     workers = config.os_concurrency if env_name == "os" else 1
     if env_name == "os":
@@ -257,11 +286,12 @@ def play_env(
 
         shared_pool(size=workers)  # warm as many sandboxes as episodes in flight (first call sets the size)
 
-    def run(job: tuple[int, str, int, str]) -> Episode:
-        ti, tid, _, v = job
-        return play_oracle(pool.get(v), tid, episode_seed(config, env_name, ti), env_name, v)
+    def run(job: tuple[int, str]) -> list[Episode]:
+        ti, tid = job
+        env = pool.get(variants[0])
+        return play_oracle_variants(env, tid, episode_seed(config, env_name, ti), env_name, variants)
 
-    results: dict[int, Episode] = {}
+    results: dict[int, list[Episode]] = {}
     errors: list[str] = []
     try:
         with ThreadPoolExecutor(max_workers=workers) as executor:
@@ -271,16 +301,57 @@ def play_env(
                 try:
                     results[i] = future.result()
                 except Exception as exc:  # one broken episode must not sink the corpus; counted below
-                    _, tid, _, v = jobs[i]
-                    errors.append(f"{env_name}/{v}/{tid}: {type(exc).__name__}: {exc}")
+                    errors.append(f"{env_name}/{jobs[i][1]}: {type(exc).__name__}: {exc}")
                 if on_done is not None:
                     on_done()
     finally:
         pool.close()
-    ordered = [results[i] for i in sorted(results)]  # job order, whatever the completion order
+    ordered = [ep for i in sorted(results) for ep in results[i]]  # job order, whatever the completion order
     kept = [ep for ep in ordered if ep.score >= config.min_score]
     dropped = [ep for ep in ordered if ep.score < config.min_score]
     return kept, errors, dropped
+
+
+def opens_top_result(ep: Episode) -> bool:
+    """Whether a shop episode's every product click opens the first product its results page lists.
+
+    Why: the shop oracle picks a product that scores full reward, which it knows from the hidden goal. When
+    that is the top search result (about three episodes in four) the choice follows from what the page
+    shows; otherwise it looks arbitrary to a reader of the page, and a student trained on both learns a
+    blur of the two ("click some id") instead of the visible rule "open the top result". The corpus keeps
+    the first kind only; every kept episode still scores full reward.
+    """
+    from envs.web_shop.pages import BACK, NEXT, PREV
+    from envs.web_shop.protocol import InvalidAction, parse_reply
+
+    controls = {BACK, NEXT, PREV}
+    for before, reply in zip(ep.messages[0::2], ep.messages[1::2], strict=False):
+        if not before["content"].count("Page 1 (Total results"):
+            continue  # not the first results page of a search
+        try:
+            action = parse_reply(reply["content"], ep.variant)
+        except InvalidAction:
+            return False
+        listed = _clickables(before["content"])
+        products = [c for c in listed if c not in controls]
+        if action.kind == "click" and action.argument not in controls and products[:1] != [action.argument]:
+            return False
+    return True
+
+
+def _clickables(observation: str) -> list[str]:
+    """The ``clickables`` list of a shop observation (its last JSON object)."""
+    start = observation.rfind('{"has_search_bar"')
+    if start < 0:
+        return []
+    try:
+        return list(json.loads(observation[start:].strip()).get("clickables", []))
+    except ValueError:
+        return []
+
+
+#: Per env, which oracle episodes make consistent demonstrations (see each predicate's docstring).
+CONSISTENT: dict[str, Any] = {"shop": opens_top_result}
 
 
 def iter_records(episodes: Sequence[Episode], env_share: float, seed: int) -> Iterator[dict[str, Any]]:
@@ -314,12 +385,15 @@ def build_corpus(
     bar = _progress(progress)
     with bar:
         for name in config.envs:
-            n_variants = len(variants_of(name, config.variants))
-            task = bar.add_task(f"corpus {name}", total=config.episodes_for(name) * n_variants)
+            task = bar.add_task(f"corpus {name}", total=config.episodes_for(name))
             env_started = time.monotonic()
             kept, errors, dropped = play_env(name, config, on_done=lambda t=task: bar.advance(t))
-            total = len(kept) + len(errors) + len(dropped)
-            if total and (len(errors) + len(dropped)) > 0.2 * total:
+            consistent = CONSISTENT.get(name)
+            inconsistent = [ep for ep in kept if consistent is not None and not consistent(ep)]
+            kept = [ep for ep in kept if consistent is None or consistent(ep)]
+            n_variants = len(variants_of(name, config.variants))
+            total = len(kept) + n_variants * len(errors) + len(dropped)  # in episodes (one per variant)
+            if total and (n_variants * len(errors) + len(dropped)) > 0.2 * total:
                 shown = "\n  ".join(errors[:5])
                 raise RuntimeError(
                     f"{name}: {len(errors)} failed and {len(dropped)} low-scoring oracle episodes out of {total}; "
@@ -329,6 +403,7 @@ def build_corpus(
                 "kept": len(kept),
                 "errors": len(errors),
                 "dropped_low_score": len(dropped),
+                "dropped_inconsistent": len(inconsistent),
                 "error_samples": errors[:5],
                 "seconds": round(time.monotonic() - env_started, 1),
             }

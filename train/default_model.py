@@ -36,34 +36,51 @@ def default_model_dir(preset: str | None = None) -> Path:
 
 def is_complete(folder: Path) -> bool:
     """Whether ``folder`` holds a finished bootstrap build."""
+    return (
+        _marker(folder) is not None
+        and (Path(folder) / "config.json").is_file()
+        and (Path(folder) / "tokenizer.json").is_file()
+    )
+
+
+def _marker(folder: Path) -> dict[str, object] | None:
     marker = Path(folder) / MARKER
     if not marker.is_file():
-        return False
+        return None
     try:
-        json.loads(marker.read_text())
+        data = json.loads(marker.read_text())
     except ValueError:
-        return False
-    return (Path(folder) / "config.json").is_file() and (Path(folder) / "tokenizer.json").is_file()
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_current(folder: Path, preset: str) -> bool:
+    """Whether ``folder`` was built by the ``preset`` of this release (same fingerprint), not an older one."""
+    marker = _marker(folder) or {}
+    return marker.get("preset_fingerprint") == get_preset(preset).fingerprint()
 
 
 def resolve_default_model(build: bool = True, preset: str | None = None) -> Path:
-    """Return the default model's folder, building it first when it is missing and ``build`` is true."""
+    """Return the default model's folder, building it first when it is missing, unfinished or built by an
+    older version of the preset, and ``build`` is true."""
     name = preset or default_preset_name()
     folder = default_model_dir(name)
-    if is_complete(folder):
+    complete = is_complete(folder)
+    if complete and is_current(folder, name):
         return folder
+    spec = get_preset(name)
+    state = "was built by an older version of its preset" if complete else "is not built"
     if not build:
         raise DefaultModelMissing(
-            f"the default model ({name} preset) is not built: {folder} has no finished model. "
+            f"the default model ({name} preset) {state}: {folder} has no current finished model. "
             f"Build it with `python -m train.bootstrap --preset {name}` "
-            f"(about {get_preset(name).expected_minutes:.0f} min), or pass --model PATH_OR_URL."
+            f"(about {spec.expected_minutes:.0f} min), or pass --model PATH_OR_URL."
         )
     from train.bootstrap import BootstrapConfig, bootstrap
 
-    spec = get_preset(name)
     print(
-        f"promptless: building the default model ({name} preset, about {spec.expected_minutes:.0f} min) "
-        f"into {folder}; later runs reuse it.",
+        f"promptless: the default model {state}; building it ({name} preset, about "
+        f"{spec.expected_minutes:.0f} min) into {folder}; later runs reuse it.",
         file=sys.stderr,
         flush=True,
     )

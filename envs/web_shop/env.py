@@ -34,7 +34,7 @@ from rapidfuzz import fuzz
 
 from envs.core import AGENTBENCH, Message, TaskError, TextEnv, get_split
 from envs.web_shop.catalog import Catalog, generate_catalog, load_webshop
-from envs.web_shop.goals import Goal, goal_for_seed, load_goals
+from envs.web_shop.goals import PRICE_CLAUSE, Goal, goal_for_seed, load_goals
 from envs.web_shop.pages import BACK, BUY, ITEM, NEXT, PREV, RESULTS, SEARCH, ShopSession
 from envs.web_shop.protocol import (
     VARIANTS,
@@ -263,24 +263,29 @@ class WebShopEnv(TextEnv):
         return render_action(action, pool[pick].format(**fill), self.prompt_variant)
 
     def _oracle_action(self) -> tuple[Action, str, dict[str, str]]:
-        """Search with the goal's keywords (the target's title if those fail), open the target, pick, buy."""
+        """Search with the instruction's words, open the first product as good as the target, pick, buy."""
         assert self._session is not None and self._goal is not None
         session, goal = self._session, self._goal
         if session.kind == SEARCH:
+            # The instruction's own words first (a verbatim span, what a reader of the page can do), then the
+            # goal's keywords, then the target's title, until the target is among the results.
             product = self.catalog.get(goal.asin)
-            keywords = goal.keywords or goal.instruction
-            if goal.asin not in self._index.search(keywords):
-                keywords = product.title.replace("]", " ")
+            keywords = goal.instruction.split(PRICE_CLAUSE)[0].strip()
+            for fallback in (goal.keywords, product.title.replace("]", " ")):
+                if goal.asin in self._index.search(keywords) or not fallback:
+                    break
+                keywords = fallback
             return Action("search", keywords), "search", {}
         if session.kind == RESULTS:
-            if goal.asin in session.page_asins():
-                return Action("click", goal.asin), "open", {"asin": goal.asin}
+            best = self._oracle_best_on_page()
+            if best is not None:
+                return Action("click", best), "open", {"asin": best}
             if goal.asin in session.results:
                 later = session.results.index(goal.asin) >= session.page_no * 10
                 return (Action("click", NEXT), "next", {}) if later else (Action("click", PREV), "prev", {})
             return Action("click", BACK), "back", {}
-        if session.kind == ITEM and session.asin == goal.asin:
-            product = self.catalog.get(goal.asin)
+        if session.kind == ITEM and session.asin is not None and self._full_reward(session.asin):
+            product = self.catalog.get(session.asin)
             for group, wanted in goal.options:
                 value = _closest_value(product.options, group, wanted)
                 if (
@@ -290,6 +295,28 @@ class WebShopEnv(TextEnv):
                     return Action("click", value), "option", {"value": value}
             return Action("click", BUY), "buy", {}
         return Action("click", PREV), "prev", {}
+
+    def _oracle_best_on_page(self) -> str | None:
+        """The first product of the results page that scores as much as the target (the target itself, at
+        worst). Preferring the earliest such product, not always the hidden target, makes the oracle's choice
+        follow from what the page shows (mostly the top result), which a student can learn to imitate."""
+        assert self._session is not None and self._goal is not None
+        for asin in self._session.page_asins():
+            if asin == self._goal.asin or self._full_reward(asin):
+                return asin
+        return None
+
+    def _full_reward(self, asin: str) -> bool:
+        """Whether buying ``asin`` with its best-matching options scores as much as buying the target."""
+        assert self._goal is not None
+        goal = self._goal
+        if asin == goal.asin:
+            return True
+        product = self.catalog.get(asin)
+        chosen = [v for g, w in goal.options if (v := _closest_value(product.options, g, w)) is not None]
+        target = self.catalog.get(goal.asin)
+        wanted = [v for g, w in goal.options if (v := _closest_value(target.options, g, w)) is not None]
+        return score_purchase(product, chosen, goal).reward >= score_purchase(target, wanted, goal).reward
 
 
 def _closest_value(options: tuple[tuple[str, tuple[str, ...]], ...], group: str, wanted: str) -> str | None:

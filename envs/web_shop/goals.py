@@ -47,6 +47,10 @@ GOAL_POOL = 1000
 TEST_SPLIT_SHA256 = "9f1f28eed741b9f1f82fe2c322c67a38feb70492ecd78799fa8c023748f99423"
 
 
+#: How every instruction states its price bound; the words before it are the shopper's request.
+PRICE_CLAUSE = ", and price lower than "
+
+
 @dataclass(frozen=True)
 class Goal:
     """One shopping task. ``options`` are ``(group, value)`` pairs; the group is "" when none was given."""
@@ -104,7 +108,7 @@ def make_goal(product: Product, rnd: random.Random) -> Goal:
         text += f" {rnd.choice(('from', 'by'))} {product.brand.lower()}"
     if options:
         text += f" {phrase_options(options)}"
-    text += f", and price lower than {bound:.2f} dollars"
+    text += f"{PRICE_CLAUSE}{bound:.2f} dollars"
     keywords = " ".join(w for w in (product.brand.lower(), " ".join(attrs), noun) if w)
     return Goal(
         asin=product.asin,
@@ -200,7 +204,7 @@ def goal_from_record(record: Any, catalog: Catalog, where: str) -> Goal:
         query=str(record.get("query") or product.query),
         category=str(record.get("category") or product.product_category),
         title=str(record.get("title") or product.title),
-        keywords=str(record.get("keywords") or instruction.split(", and price lower than")[0]),
+        keywords=str(record.get("keywords") or instruction.split(PRICE_CLAUSE)[0]),
     )
 
 
@@ -235,7 +239,7 @@ def _webshop_goal(
     text = instruction.strip().rstrip(".").lower()
     return Goal(
         asin=product.asin,
-        instruction=f"{text}, and price lower than {bound:.2f} dollars",
+        instruction=f"{text}{PRICE_CLAUSE}{bound:.2f} dollars",
         attributes=attrs,
         options=options,
         price_upper=bound,

@@ -18,6 +18,7 @@ from train.bootstrap import (
     collate,
     encode_sample,
     lr_at,
+    mixed_batches,
     train,
 )
 from train.presets import get_preset, with_overrides
@@ -115,6 +116,29 @@ def test_batches_share_one_prompt_respect_the_budget_and_target_only_replies():
     assert seen >= len(data)
 
 
+def test_step_share_sets_each_envs_share_of_the_steps_whatever_its_lengths():
+    from dataclasses import replace
+
+    tok = train_tokenizer(["hello world 123", "Act: answer(7)", "You are an agent."] * 10, vocab_size=300)
+    short = [replace(s, env="os") for s in _tiny_samples(tok, 40)[:5]]  # many fit one batch
+    long = [replace(s, env="web") for s in _tiny_samples(tok, 40)[-5:]]  # one per batch
+    budget = len(short[0].prompt) + 60
+    shared = [next(batches(short + long, budget, seed, tok.pad_token_id)) for seed in range(200)]
+    share = {"os": 0.5, "web": 0.5}
+    stream = mixed_batches(short + long, budget, 0, tok.pad_token_id, share)
+    drawn = [next(stream) for _ in range(400)]
+
+    def is_os(batch) -> bool:
+        return batch.ids.shape[1] < 20  # the "os" rows are the short ones
+
+    # without shares the long env takes most steps; with 50/50 shares each gets about half
+    assert sum(map(is_os, shared)) < 0.45 * len(shared)
+    assert 0.4 < sum(map(is_os, drawn)) / len(drawn) < 0.6
+    assert list(mixed_batches(short + long, budget, 0, tok.pad_token_id, {}).__next__().ids.shape)
+    with pytest.raises(ValueError, match="no weight"):
+        next(mixed_batches(short, budget, 0, tok.pad_token_id, {"shop": 1.0}))
+
+
 def test_shared_prompt_loss_and_gradient_equal_separate_full_conversations():
     tok = train_tokenizer(["hello world 123", "Act: answer(7)", "You are an agent."] * 10, vocab_size=300)
     data = _tiny_samples(tok, 3)
@@ -154,3 +178,31 @@ def test_schedule_warms_up_then_decays_to_min_lr():
     assert lr_at(10, preset) == pytest.approx(1.0)
     assert lr_at(55, preset) == pytest.approx(0.55)
     assert lr_at(100, preset) == pytest.approx(0.1)
+
+
+def test_env_batch_tokens_lets_long_envs_hold_several_conversations_per_batch():
+    from dataclasses import replace
+
+    tok = train_tokenizer(["hello world 123", "Act: answer(7)", "You are an agent."] * 10, vocab_size=300)
+    long = [replace(s, env="web") for s in _tiny_samples(tok, 40)[-8:]]
+    budget = len(long[0].prompt) + max(len(s.ids) for s in long) + 1  # room for one conversation
+    one = next(mixed_batches(long, budget, 0, tok.pad_token_id, {"web": 1.0}))
+    several = next(mixed_batches(long, budget, 0, tok.pad_token_id, {"web": 1.0}, {"web": 4 * budget}))
+    assert one.ids.shape[0] == 1 and several.ids.shape[0] >= 3
+    # a smaller per-env budget never shrinks the shared one (which always fits the longest conversation)
+    same = next(mixed_batches(long, budget, 0, tok.pad_token_id, {"web": 1.0}, {"web": 10}))
+    assert same.ids.shape[0] == 1
+
+
+def test_cpu_bf16_follows_the_cpu_flags_unless_forced(monkeypatch):
+    from train.bootstrap import cpu_has_bf16
+
+    monkeypatch.setenv("PROMPTLESS_CPU_BF16", "0")
+    assert cpu_has_bf16() is False
+    monkeypatch.setenv("PROMPTLESS_CPU_BF16", "1")
+    assert cpu_has_bf16() is True
+    monkeypatch.delenv("PROMPTLESS_CPU_BF16")
+    from pathlib import Path
+
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    assert cpu_has_bf16() == (" avx512_bf16" in flags or " amx_bf16" in flags)

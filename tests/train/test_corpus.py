@@ -148,3 +148,45 @@ def test_os_corpus_in_docker(docker_image, tmp_path):
     records = corpus.records()
     assert len(records) == 2 * 3
     _check_variants_agree(records, ("os",))
+
+
+def _shop_episode(variant: str, task_index: int) -> Any:
+    from train.corpus import play_oracle
+
+    env = envs.make("shop", split="train", prompt_variant=variant, limit=task_index + 1)
+    try:
+        return play_oracle(env, env.unwrapped.task_ids()[task_index], task_index, "shop", variant)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("variant", ["agentbench", "json", "react"])
+def test_shop_demonstrations_open_the_top_result_or_are_left_out(variant):
+    from train.corpus import _clickables, opens_top_result
+
+    verdicts = []
+    for i in range(12):
+        ep = _shop_episode(variant, i)
+        at = next(i for i, m in enumerate(ep.messages) if "Page 1 (Total results" in m["content"])
+        top = next(
+            c for c in _clickables(ep.messages[at]["content"]) if c not in ("Back to Search", "Next >")
+        )
+        opened = PARSERS["shop"](ep.messages[at + 1]["content"], variant)
+        assert opens_top_result(ep) == (opened == ("click", top)), (i, opened, top)
+        verdicts.append(opens_top_result(ep))
+    assert any(verdicts) and not all(verdicts)  # both kinds occur, so the predicate decides something
+
+
+def test_corpus_keeps_only_consistent_shop_episodes(tmp_path):
+    from train.corpus import Episode, opens_top_result
+
+    corpus = build_corpus(
+        CorpusConfig(envs=("shop",), episodes_per_env=12, env_share=0.0), tmp_path, progress=False
+    )
+    records = [r for r in load_records(corpus.path) if r["kind"] == "agent"]
+    assert records and corpus.meta["per_env"]["shop"]["dropped_inconsistent"] > 0
+    for r in records:
+        ep = Episode("shop", r["variant"], r["task_id"], r["prompt"], r["messages"], "", r["score"], False)
+        assert opens_top_result(ep) and r["score"] == 1.0
+    kept = corpus.meta["per_env"]["shop"]["kept"] + corpus.meta["per_env"]["shop"]["dropped_inconsistent"]
+    assert kept == 12 * 3

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from train.default_model import DefaultModelMissing, default_model_dir, is_complete, resolve_default_model
+from train.default_model import (
+    DefaultModelMissing,
+    default_model_dir,
+    is_complete,
+    is_current,
+    resolve_default_model,
+)
+from train.presets import get_preset, with_overrides
 
 
 @pytest.fixture
@@ -29,7 +37,7 @@ def test_unknown_preset_is_a_clear_error(home):
 def test_build_then_cache_hit(home, capsys):
     folder = resolve_default_model(build=True, preset="micro")
     assert folder == home / "models" / "default-micro" and is_complete(folder)
-    assert "building the default model (micro preset" in capsys.readouterr().err
+    assert "is not built; building it (micro preset" in capsys.readouterr().err
     weights = folder / "model.safetensors"
     stamp = weights.stat().st_mtime_ns
     started = time.monotonic()
@@ -47,3 +55,26 @@ def test_interrupted_build_is_not_complete(home):
     assert not is_complete(folder)
     with pytest.raises(DefaultModelMissing):
         resolve_default_model(build=False, preset="micro")
+
+
+@pytest.mark.slow
+def test_a_model_built_by_an_older_preset_is_rebuilt(home, capsys):
+    folder = resolve_default_model(build=True, preset="micro")
+    marker = folder / "COMPLETE"
+    data = json.loads(marker.read_text())
+    assert data["preset_fingerprint"] == get_preset("micro").fingerprint() and is_current(folder, "micro")
+    marker.write_text(json.dumps({**data, "preset_fingerprint": "an-older-one"}))
+    assert is_complete(folder) and not is_current(folder, "micro")
+    with pytest.raises(DefaultModelMissing, match="older version of its preset"):
+        resolve_default_model(build=False, preset="micro")
+    capsys.readouterr()
+    assert resolve_default_model(build=True, preset="micro") == folder
+    assert "older version of its preset; building it" in capsys.readouterr().err
+    assert is_current(folder, "micro")
+
+
+def test_fingerprint_follows_the_training_fields_only():
+    cpu = get_preset("cpu")
+    assert cpu.fingerprint() == get_preset("cpu").fingerprint()
+    assert with_overrides(cpu, expected_minutes=99.0).fingerprint() == cpu.fingerprint()
+    assert with_overrides(cpu, steps=cpu.steps + 1).fingerprint() != cpu.fingerprint()

@@ -1,0 +1,168 @@
+"""Held-out probe of a trained model: how often it would take the oracle's action, read teacher-forced.
+
+Why: a full benchmark run of a failing small model on CPU takes most of an hour (every failing shop episode
+runs all its turns), while this probe reads the same signal in about a minute, so training settings can be
+compared quickly. It plays the envs' oracles on the first tasks of the ``dev`` split (never trained on:
+the corpus comes from ``train``), under every prompt variant, and runs the model once over each
+conversation, with the oracle's replies in context. Per env it reports:
+
+- ``reply_acc``: the share of reply tokens that are the model's greedy choice;
+- ``copy_acc``: the same share over reply tokens whose bigram already occurs earlier in the conversation,
+  i.e. tokens that copying from the context predicts (paths, ids, the shopper's words);
+- ``action_acc``: the share of replies whose action part (from ``Act:``, ``Action:``, ``Answer:`` or
+  ``"action"`` on; the free-form thought before it is not judged) is right token for token.
+
+Teacher-forced figures are upper bounds of what greedy decoding does in an episode; ``action_acc`` tracks the
+benchmark score best.
+
+Example::
+
+    python -m train.probe ~/.cache/promptless/models/default-cpu
+    python -m train.probe /tmp/model --envs web,shop     # no Docker needed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Dev tasks per env in the probe and the reset seed of the first; fixed so that figures stay comparable.
+PROBE_TASKS: dict[str, int] = {"os": 24, "web": 30, "shop": 20}
+FIRST_SEED = 1000
+_ACTION = re.compile(r'(Act:|Action:|Answer:|"action")')
+
+
+@dataclass
+class EnvProbe:
+    """Counts of one env's probe."""
+
+    reply_tokens: int = 0
+    reply_right: int = 0
+    copy_tokens: int = 0
+    copy_right: int = 0
+    replies: int = 0
+    actions_right: int = 0
+    by_turn: dict[int, list[int]] = field(default_factory=dict)  # turn index -> [replies, actions right]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "reply_acc": round(self.reply_right / max(1, self.reply_tokens), 3),
+            "copy_acc": round(self.copy_right / max(1, self.copy_tokens), 3),
+            "action_acc": round(self.actions_right / max(1, self.replies), 3),
+            "replies": self.replies,
+            "action_acc_by_turn": {t: round(r / n, 3) for t, (n, r) in sorted(self.by_turn.items())},
+        }
+
+
+def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
+    """The oracle's dev conversations of ``env_names`` under every variant, as the runner shows them."""
+    import envs
+    from train.corpus import agent_records, play_oracle_variants
+
+    records: list[dict[str, Any]] = []
+    for name in env_names:
+        n = PROBE_TASKS[name]
+        env = envs.make(name, split="dev", limit=n)
+        try:
+            variants = env.unwrapped.prompt_variants
+            for i, task_id in enumerate(env.unwrapped.task_ids()[:n]):
+                for episode in play_oracle_variants(env, task_id, FIRST_SEED + i, name, variants):
+                    records.extend(agent_records(episode))
+        finally:
+            env.close()
+    return records
+
+
+def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Teacher-forced figures of ``model`` on ``records`` (see the module docstring), per env."""
+    import torch
+
+    from train.bootstrap import encode_sample
+
+    stats: dict[str, EnvProbe] = {}
+    with torch.no_grad():
+        for record in records:
+            sample = encode_sample(tok, record)
+            ids = [*sample.prompt, *sample.ids]
+            targets = [False] * len(sample.prompt) + list(sample.targets)
+            guess = model(input_ids=torch.tensor([ids])).logits[0, :-1].argmax(-1).tolist()
+            skip = [
+                _thought_tokens(tok, m["content"]) for m in record["messages"] if m["role"] == "assistant"
+            ]
+            _count(stats.setdefault(record["env"], EnvProbe()), ids, targets, guess, skip)
+    return {name: stats[name].summary() for name in sorted(stats)}
+
+
+def _thought_tokens(tok: Any, reply: str) -> int:
+    """How many leading tokens of ``reply`` are its free-form thought (not judged by ``action_acc``)."""
+    found = _ACTION.search(reply)
+    return len(tok(reply[: found.start()], add_special_tokens=False).input_ids) if found else 0
+
+
+def _count(acc: EnvProbe, ids: list[int], targets: list[bool], guess: list[int], skip: list[int]) -> None:
+    seen: set[tuple[int, int]] = set()
+    turn, at, right, inside = -1, 0, True, False
+
+    def close() -> None:
+        acc.replies += 1
+        acc.actions_right += right
+        row = acc.by_turn.setdefault(min(turn, 5), [0, 0])
+        row[0] += 1
+        row[1] += right
+
+    for i in range(1, len(ids)):
+        if targets[i]:
+            ok = guess[i - 1] == ids[i]
+            acc.reply_tokens += 1
+            acc.reply_right += ok
+            if (ids[i - 1], ids[i]) in seen:
+                acc.copy_tokens += 1
+                acc.copy_right += ok
+            if not inside:
+                inside, turn, at, right = True, turn + 1, 0, True
+            if at >= skip[min(turn, len(skip) - 1)]:
+                right &= ok
+            at += 1
+        elif inside:
+            close()
+            inside = False
+        seen.add((ids[i - 1], ids[i]))
+    if inside:
+        close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.probe", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "model", type=Path, help="a model folder (save_pretrained layout, with its tokenizer)"
+    )
+    parser.add_argument("--envs", default="os,web,shop", help="comma-separated envs (os needs Docker)")
+    args = parser.parse_args(argv)
+    names = [e.strip() for e in args.envs.split(",") if e.strip()]
+    unknown = sorted(set(names) - set(PROBE_TASKS))
+    if unknown:
+        parser.error(f"unknown env(s) {unknown}; choose from {sorted(PROBE_TASKS)}")
+    if not (args.model / "config.json").is_file():
+        parser.error(f"{args.model} is not a model folder (no config.json)")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModelForCausalLM.from_pretrained(args.model).eval()
+    result = probe(model, tok, dev_records(names))
+    for name, figures in result.items():
+        print(
+            f"{name}: reply_acc {figures['reply_acc']:.3f}  copy_acc {figures['copy_acc']:.3f}  "
+            f"action_acc {figures['action_acc']:.3f} ({figures['replies']} replies)"
+        )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
