@@ -273,8 +273,8 @@ def cpu_has_bf16() -> bool:
     """Whether this CPU computes bf16 matmuls natively (AVX512-BF16 or AMX), so that autocast speeds it up.
 
     Why: on such CPUs (Zen 4 and later, Sapphire Rapids and later) bf16 autocast made a training step of the
-    cpu preset's model about 1.5x faster (bench/bootstrap_step.py); elsewhere bf16 is emulated and slower,
-    so it stays off. ``PROMPTLESS_CPU_BF16=0`` turns it off, ``=1`` forces it on."""
+    cpu preset's model 1.13x faster (bench/bootstrap_step.py, docs/benchmarks.md); elsewhere bf16 is
+    emulated and slower, so it stays off. ``PROMPTLESS_CPU_BF16=0`` turns it off, ``=1`` forces it on."""
     import os
 
     forced = os.environ.get("PROMPTLESS_CPU_BF16")
