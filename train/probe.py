@@ -19,6 +19,7 @@ Example::
 
     python -m train.probe ~/.cache/promptless/models/default-cpu
     python -m train.probe /tmp/model --envs web,shop     # no Docker needed
+    python -m train.probe /tmp/model --envs os --show 6  # and where the first replies go wrong
 """
 
 from __future__ import annotations
@@ -99,6 +100,33 @@ def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, 
     return {name: stats[name].summary() for name in sorted(stats)}
 
 
+def marked_first_reply(model: Any, tok: Any, record: dict[str, Any]) -> str:
+    """The record's first reply, each token the model gets wrong shown as ``[right|guessed]``.
+
+    Why: the figures say how often an action is wrong, this says where: in a command it is the copied name,
+    not the syntax, that the small model misses."""
+    import torch
+
+    from train.bootstrap import encode_sample
+
+    sample = encode_sample(tok, record)
+    ids = [*sample.prompt, *sample.ids]
+    targets = [False] * len(sample.prompt) + list(sample.targets)
+    with torch.no_grad():
+        guess = model(input_ids=torch.tensor([ids])).logits[0, :-1].argmax(-1).tolist()
+    parts: list[str] = []
+    started = False
+    for i in range(1, len(ids)):
+        if not targets[i]:
+            if started:
+                break
+            continue
+        started = True
+        right, guessed = tok.decode([ids[i]]), tok.decode([guess[i - 1]])
+        parts.append(right if right == guessed else f"[{right}|{guessed}]")
+    return "".join(parts).replace("\n", "\\n")
+
+
 def _thought_tokens(tok: Any, reply: str) -> int:
     """How many leading tokens of ``reply`` are its free-form thought (not judged by ``action_acc``)."""
     found = _ACTION.search(reply)
@@ -143,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "model", type=Path, help="a model folder (save_pretrained layout, with its tokenizer)"
     )
     parser.add_argument("--envs", default="os,web,shop", help="comma-separated envs (os needs Docker)")
+    parser.add_argument(
+        "--show", type=int, default=0, metavar="N", help="also print N first replies per env, errors marked"
+    )
     args = parser.parse_args(argv)
     names = [e.strip() for e in args.envs.split(",") if e.strip()]
     unknown = sorted(set(names) - set(PROBE_TASKS))
@@ -154,7 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tok = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model).eval()
-    result = probe(model, tok, dev_records(names))
+    records = dev_records(names)
+    result = probe(model, tok, records)
+    for name in names:
+        for record in [r for r in records if r["env"] == name][: args.show]:
+            print(
+                f"{name} {record['task_id']} ({record['variant']}): {marked_first_reply(model, tok, record)}"
+            )
     for name, figures in result.items():
         print(
             f"{name}: reply_acc {figures['reply_acc']:.3f}  copy_acc {figures['copy_acc']:.3f}  "

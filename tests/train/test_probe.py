@@ -29,3 +29,38 @@ def test_refuses_a_folder_that_is_not_a_model(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(tmp_path), "--envs", "chess"])
     assert "unknown env" in capsys.readouterr().err
+
+
+def test_marked_first_reply_shows_the_reply_with_every_miss_marked():
+    import re
+
+    import torch
+    from transformers import LlamaForCausalLM
+
+    from train.presets import get_preset
+    from train.probe import marked_first_reply
+    from train.tokenizer import train_tokenizer
+
+    texts = ["You are an agent.", "Count the files in /srv/cedar.", "Act: answer(7)", "Act: answer(9)"] * 20
+    tok = train_tokenizer(texts, vocab_size=320)
+    torch.manual_seed(0)
+    config = get_preset("micro").llama_config(
+        vocab_size=len(tok),
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    model = LlamaForCausalLM(config).eval()
+    record = {
+        "prompt": [{"role": "user", "content": "You are an agent."}],
+        "messages": [
+            {"role": "user", "content": "Count the files in /srv/cedar."},
+            {"role": "assistant", "content": "Act: answer(7)"},
+            {"role": "user", "content": "Count the files in /srv/cedar."},
+            {"role": "assistant", "content": "Act: answer(9)"},
+        ],
+    }
+    shown = marked_first_reply(model, tok, record)
+    right_only = re.sub(r"\[([^|\]]*)\|[^\]]*\]", r"\1", shown)
+    assert right_only.startswith("Act: answer(7)") and "answer(9)" not in shown  # the first reply only
+    assert "[" in shown  # an untrained model misses some tokens, and each miss is marked
