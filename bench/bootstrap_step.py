@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -32,11 +33,12 @@ if str(ROOT) not in sys.path:
 
 from train.bootstrap import (  # noqa: E402
     batch_loss,
-    conversation_of,
     cpu_has_bf16,
     encode_all,
     mixed_batches,
+    tokenizer_texts,
 )
+from train.bootstrap import batches as one_env_batches  # noqa: E402
 from train.corpus import CorpusConfig, build_corpus  # noqa: E402
 from train.presets import get_preset  # noqa: E402
 from train.tokenizer import train_tokenizer  # noqa: E402
@@ -71,8 +73,7 @@ def main() -> int:
             progress=False,
         )
         records = corpus.records()
-    texts = (m["content"] for r in records for m in conversation_of(r))
-    tok = train_tokenizer(texts, vocab_size=preset.vocab_size)
+    tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size)
     data, _ = encode_all(tok, records, preset.context_length)
     longest = max(len(s) for s in data)
     share = {"web": 0.5, "shop": 0.5}
@@ -96,11 +97,10 @@ def main() -> int:
     # one conversation per shop batch (the old default budget) against the preset's larger shop budget
     shop = [s for s in data if s.env == "shop"]
     budgets = dict(preset.env_batch_tokens)
-    small = list(
-        _take(mixed_batches(shop, max(preset.batch_tokens, longest), 1, tok.pad_token_id, {"shop": 1}), 6)
-    )
-    large_budget = max(budgets.get("shop", preset.batch_tokens), preset.batch_tokens, longest)
-    large = list(_take(mixed_batches(shop, large_budget, 1, tok.pad_token_id, {"shop": 1}), 6))
+    small_budget = max(preset.batch_tokens, longest)
+    large_budget = max(budgets.get("shop", preset.batch_tokens), small_budget)
+    small = list(itertools.islice(one_env_batches(shop, small_budget, 1, tok.pad_token_id), 6))
+    large = list(itertools.islice(one_env_batches(shop, large_budget, 1, tok.pad_token_id), 6))
     per_reply = {}
     for name, group in (("one_per_batch", small), ("env_batch_tokens", large)):
         seconds = time_steps(model, group, cpu_has_bf16())
@@ -130,11 +130,6 @@ def main() -> int:
     )
     print(json.dumps(figures))
     return 0
-
-
-def _take(iterator, n: int):
-    for _ in range(n):
-        yield next(iterator)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -275,8 +276,6 @@ def cpu_has_bf16() -> bool:
     Why: on such CPUs (Zen 4 and later, Sapphire Rapids and later) bf16 autocast made a training step of the
     cpu preset's model 1.13x faster (bench/bootstrap_step.py, docs/benchmarks.md); elsewhere bf16 is
     emulated and slower, so it stays off. ``PROMPTLESS_CPU_BF16=0`` turns it off, ``=1`` forces it on."""
-    import os
-
     forced = os.environ.get("PROMPTLESS_CPU_BF16")
     if forced in ("0", "1"):
         return forced == "1"
@@ -381,6 +380,18 @@ def train(
     first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     bar = _progress(config.progress)
     copy_losses: list[float] = []
+
+    def copy_drill() -> torch.Tensor:
+        """The loss of one fresh batch of the synthetic copy task (train/copy_task.py)."""
+        ids, targets = copy_batch(copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span)
+        return copy_loss(model, ids.to(device), targets.to(device))
+
+    def optimizer_step(loss: torch.Tensor) -> None:
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), preset.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
     with bar:
         model.train()
         if preset.copy_warmup_steps:
@@ -388,15 +399,9 @@ def train(
             for step in range(preset.copy_warmup_steps):
                 for group in optimizer.param_groups:
                     group["lr"] = preset.lr * min(1.0, (step + 1) / max(1, preset.warmup_steps))
-                ids, targets = copy_batch(
-                    copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span
-                )
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    loss = copy_loss(model, ids.to(device), targets.to(device))
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), preset.grad_clip)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
+                    loss = copy_drill()
+                optimizer_step(loss)
                 copy_losses.append(round(loss.item(), 5))
                 bar.update(warm, advance=1, loss=sum(copy_losses[-20:]) / len(copy_losses[-20:]))
             if config.progress and not sys.stderr.isatty():
@@ -412,14 +417,8 @@ def train(
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 loss, reply_loss = batch_loss(model, batch, preset.env_weight)
                 if preset.copy_weight > 0:
-                    ids, targets = copy_batch(
-                        copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span
-                    )
-                    loss = loss + preset.copy_weight * copy_loss(model, ids.to(device), targets.to(device))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), preset.grad_clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+                    loss = loss + preset.copy_weight * copy_drill()
+            optimizer_step(loss)
             losses.append(round(reply_loss, 5))
             # tokens of the full conversations this step learned from (the shared prompt counted per row)
             real_tokens += batch.prompt.shape[1] * batch.ids.shape[0] + int((batch.ids != pad_id).sum())

@@ -31,7 +31,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -351,7 +351,7 @@ def _clickables(observation: str) -> list[str]:
 
 
 #: Per env, which oracle episodes make consistent demonstrations (see each predicate's docstring).
-CONSISTENT: dict[str, Any] = {"shop": opens_top_result}
+CONSISTENT: dict[str, Callable[[Episode], bool]] = {"shop": opens_top_result}
 
 
 def iter_records(episodes: Sequence[Episode], env_share: float, seed: int) -> Iterator[dict[str, Any]]:
@@ -388,9 +388,10 @@ def build_corpus(
             task = bar.add_task(f"corpus {name}", total=config.episodes_for(name))
             env_started = time.monotonic()
             kept, errors, dropped = play_env(name, config, on_done=lambda t=task: bar.advance(t))
-            consistent = CONSISTENT.get(name)
-            inconsistent = [ep for ep in kept if consistent is not None and not consistent(ep)]
-            kept = [ep for ep in kept if consistent is None or consistent(ep)]
+            consistent = CONSISTENT.get(name, lambda ep: True)
+            verdicts = [consistent(ep) for ep in kept]
+            inconsistent = [ep for ep, ok in zip(kept, verdicts, strict=True) if not ok]
+            kept = [ep for ep, ok in zip(kept, verdicts, strict=True) if ok]
             n_variants = len(variants_of(name, config.variants))
             total = len(kept) + n_variants * len(errors) + len(dropped)  # in episodes (one per variant)
             if total and (n_variants * len(errors) + len(dropped)) > 0.2 * total:

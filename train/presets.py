@@ -50,9 +50,8 @@ class Preset:
     episodes_by_env: tuple[tuple[str, int], ...] = ()  # per-env overrides of episodes_per_env
     oversample: tuple[tuple[str, int], ...] = ()  # (env, k): its conversations appear k times per epoch
     step_share: tuple[tuple[str, float], ...] = ()  # (env, weight): the env's share of the optimizer steps
-    env_batch_tokens: tuple[
-        tuple[str, int], ...
-    ] = ()  # (env, tokens): an env's own batch budget (with step_share)
+    # (env, tokens): an env's own batch budget, used with step_share
+    env_batch_tokens: tuple[tuple[str, int], ...] = ()
     env_weight: float = 0.0  # loss weight of the episode's environment turns (assistant turns weigh 1)
     copy_weight: float = 0.0  # weight of the synthetic copy loss added each step (train/copy_task.py)
     copy_rows: int = 8
@@ -140,7 +139,7 @@ PRESETS: dict[str, Preset] = {
         warmup_steps=50,
         env_weight=0.0,
         renamed_copies=3,
-        copy_warmup_steps=400,  # the copy loss falls from 1.9 at 200 steps to 0.01 at 400 (induction heads)
+        copy_warmup_steps=400,  # copy loss 1.89 at step 200, 0.002 at 400 (v8's metrics.json): induction heads
         copy_weight=0.3,
         copy_rows=8,
         copy_span=48,

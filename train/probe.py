@@ -80,31 +80,8 @@ def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
     return records
 
 
-def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Teacher-forced figures of ``model`` on ``records`` (see the module docstring), per env."""
-    import torch
-
-    from train.bootstrap import encode_sample
-
-    stats: dict[str, EnvProbe] = {}
-    with torch.no_grad():
-        for record in records:
-            sample = encode_sample(tok, record)
-            ids = [*sample.prompt, *sample.ids]
-            targets = [False] * len(sample.prompt) + list(sample.targets)
-            guess = model(input_ids=torch.tensor([ids])).logits[0, :-1].argmax(-1).tolist()
-            skip = [
-                _thought_tokens(tok, m["content"]) for m in record["messages"] if m["role"] == "assistant"
-            ]
-            _count(stats.setdefault(record["env"], EnvProbe()), ids, targets, guess, skip)
-    return {name: stats[name].summary() for name in sorted(stats)}
-
-
-def marked_first_reply(model: Any, tok: Any, record: dict[str, Any]) -> str:
-    """The record's first reply, each token the model gets wrong shown as ``[right|guessed]``.
-
-    Why: the figures say how often an action is wrong, this says where: in a command it is the copied name,
-    not the syntax, that the small model misses."""
+def teacher_forced(model: Any, tok: Any, record: dict[str, Any]) -> tuple[list[int], list[bool], list[int]]:
+    """One pass of ``model`` over ``record``: (token ids, reply-token mask, greedy guess of each next token)."""
     import torch
 
     from train.bootstrap import encode_sample
@@ -114,6 +91,25 @@ def marked_first_reply(model: Any, tok: Any, record: dict[str, Any]) -> str:
     targets = [False] * len(sample.prompt) + list(sample.targets)
     with torch.no_grad():
         guess = model(input_ids=torch.tensor([ids])).logits[0, :-1].argmax(-1).tolist()
+    return ids, targets, guess
+
+
+def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Teacher-forced figures of ``model`` on ``records`` (see the module docstring), per env."""
+    stats: dict[str, EnvProbe] = {}
+    for record in records:
+        ids, targets, guess = teacher_forced(model, tok, record)
+        skip = [_thought_tokens(tok, m["content"]) for m in record["messages"] if m["role"] == "assistant"]
+        _count(stats.setdefault(record["env"], EnvProbe()), ids, targets, guess, skip)
+    return {name: stats[name].summary() for name in sorted(stats)}
+
+
+def marked_first_reply(model: Any, tok: Any, record: dict[str, Any]) -> str:
+    """The record's first reply, each token the model gets wrong shown as ``[right|guessed]``.
+
+    Why: the figures say how often an action is wrong, this says where: in a command it is the copied name,
+    not the syntax, that the small model misses."""
+    ids, targets, guess = teacher_forced(model, tok, record)
     parts: list[str] = []
     started = False
     for i in range(1, len(ids)):

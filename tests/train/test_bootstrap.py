@@ -206,3 +206,13 @@ def test_cpu_bf16_follows_the_cpu_flags_unless_forced(monkeypatch):
 
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     assert cpu_has_bf16() == (" avx512_bf16" in flags or " amx_bf16" in flags)
+
+
+def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path):
+    preset = with_overrides(get_preset("micro"), copy_warmup_steps=30, copy_weight=0.5, copy_span=8, lr=1e-2)
+    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
+    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    warm = metrics["copy_warmup_loss"]
+    assert len(warm) == 30 and metrics["steps_done"] == preset.steps
+    assert sum(warm[-5:]) / 5 < sum(warm[:5]) / 5  # the copy drill is learned, not just run
