@@ -44,6 +44,15 @@ from envs.os_shell.tasks import AGENTBENCH_DEV_FILE, OSTask, generate_task, load
 INIT_TIMEOUT = 120.0
 #: ``split`` value that loads the bundled AgentBench dev set instead of a generated split.
 AGENTBENCH_DEV_SPLIT = "agentbench-dev"
+#: Waits, in the episode's shell, until every background job of a task's ``start`` has exec'd its program.
+#: A job is a fork of the shell until then (its cmdline is still the shell's), so a ``pgrep``/``pkill`` typed
+#: the next instant would miss it: the oracle and a fast agent lost such episodes by chance. Bounded to
+#: about 2 s per job, for jobs that are subshells and never exec.
+START_SETTLE = (
+    "for __pl_p in $(jobs -p); do __pl_n=0; "
+    "while [ $__pl_n -lt 200 ] && cmp -s /proc/$__pl_p/cmdline /proc/$$/cmdline; "
+    "do sleep 0.01; __pl_n=$((__pl_n + 1)); done; done; unset __pl_p __pl_n"
+)
 
 _RUN_THOUGHTS = (
     "I should run a command to find this out.",
@@ -146,6 +155,7 @@ class OSEnv(TextEnv):
                     raise RuntimeError(f"init of {task.id} exited {result.exit_code}: {result.output[-500:]}")
             if task.start:
                 sandbox.shell(task.start, timeout=self.command_timeout)
+                sandbox.shell(START_SETTLE, timeout=self.command_timeout)
         except BaseException:
             self._get_pool().release(sandbox)
             raise

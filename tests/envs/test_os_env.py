@@ -4,6 +4,7 @@ per-command timeout, the round limit and AgentBench's observation truncation."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import gymnasium as gym
@@ -151,4 +152,27 @@ def test_round_limit_truncates_with_score_zero(pool):
         assert truncated == (round_ == 8)
     assert info["score"] == 0.0 and "round limit (8)" in info["judge_detail"]
     assert obs == "The output of the OS:\n\n8\n"
+    env.close()
+
+
+def test_start_jobs_are_running_their_program_before_the_first_command(pool, tmp_path):
+    # The job stays a fork of the shell for 0.5 s before it execs `slowpoke`: without the settle step after
+    # `start`, a pgrep typed at once finds nothing (the race that failed the oracle on 'processes' tasks).
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(
+        json.dumps(
+            [
+                {
+                    "description": "How many slowpoke processes are running?",
+                    "create": {"init": "cp /bin/sleep /usr/local/bin/slowpoke"},
+                    "start": "(sleep 0.5; exec slowpoke 3600) &",
+                    "evaluation": {"match": "1"},
+                }
+            ]
+        )
+    )
+    env = OSEnv(tasks_file=tasks, pool=pool)
+    env.reset(options={"task_id": env.task_ids()[0]})
+    obs, *_ = env.step("Act: bash\n\n```bash\npgrep -xc slowpoke\n```")
+    assert obs == "The output of the OS:\n\n1\n"
     env.close()
