@@ -73,7 +73,7 @@ def main() -> int:
             progress=False,
         )
         records = corpus.records()
-    tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size)
+    tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size, scheme=preset.pretokenizer)
     data, _ = encode_all(tok, records, preset.context_length)
     longest = max(len(s) for s in data)
     share = {"web": 0.5, "shop": 0.5}

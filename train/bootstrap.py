@@ -330,7 +330,7 @@ def train(
     torch.manual_seed(config.seed)
 
     # data
-    tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size)
+    tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size, scheme=preset.pretokenizer)
     records = with_renamed_copies(list(records), preset.renamed_copies, config.seed)
     data, data_stats = encode_all(tok, records, preset.context_length)
     if not data:

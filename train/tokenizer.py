@@ -1,7 +1,9 @@
 """Byte-level BPE tokenizer of the embedded default model, trained on the expert corpus.
 
-Digits are split one per token (a number in an observation is copied digit by digit, which a tiny model learns
-far more easily than copying multi-digit merges), chat roles are special tokens, and the saved folder is a
+The pre-tokenization is chosen so that a span the agent copies (a path, an id, a number) is the same tokens in
+the observation and in the reply, with keys an induction head can match (:data:`COPY_SPLIT`); digits outside
+ids are one per token (a number is copied digit by digit, which a tiny model learns far more easily than
+copying multi-digit merges). Chat roles are special tokens, and the saved folder is a
 transformers ``PreTrainedTokenizerFast`` with a chat template, so ``apply_chat_template`` works as for any
 Hugging Face model and the HF back-end needs nothing special.
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 BOS = "<|bos|>"
@@ -44,22 +46,62 @@ CHAT_TEMPLATE = (
 )
 
 
+#: Pre-tokenization that keeps a copied span's tokens the same wherever it is written. It differs from GPT-2's
+#: split in three ways, each measured on the OS corpus (docs/results.md):
+#:
+#: - a path component keeps its leading ``/`` (and ``.log``, ``_data``, ``-box`` their ``.``, ``_``, ``-``):
+#:   GPT-2 makes every ``/`` its own token, so "the token after ``/``" is ambiguous inside any path, and copying
+#:   ``/var/backups/x.tar.gz`` by induction (find the current token earlier, emit what followed it) picks the
+#:   last component every time. With ``/var`` ``/backups`` ``/x`` each key is unique in the task;
+#: - an id of capitals and digits (``B05K1WK00Z``) is one unit that never takes the space before it, so it
+#:   tokenizes the same in ``[SEP] B05K1WK00Z`` and in ``click[B05K1WK00Z]`` (GPT-2 gives `` B`` and ``B``);
+#: - any other digit is its own token (as before: numbers are copied digit by digit).
+COPY_SPLIT = (
+    r"'s|'t|'re|'ve|'m|'ll|'d"
+    r"|\s(?=\p{Lu}[\p{Lu}\p{N}]*\p{N})"  # the space before an id stands alone
+    r"|\p{Lu}[\p{Lu}\p{N}]*\p{N}[\p{Lu}\p{N}]*"  # an id: capitals and digits, at least one digit
+    r"|[/._\-]\p{L}+"  # a path component, extension or suffix with its separator
+    r"| ?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}/._\-]+|[/._\-]|\s+(?!\S)|\s+"
+)
+
+#: Named pre-tokenizations: ``copy`` (the default model's, see :data:`COPY_SPLIT`) and ``bytelevel`` (GPT-2's
+#: split with one token per digit: the models built before ``copy``).
+PRETOKENIZERS: tuple[str, ...] = ("copy", "bytelevel")
+
+
+def pre_tokenizer(scheme: str) -> pre_tokenizers.PreTokenizer:
+    """The ``tokenizers`` pre-tokenizer of ``scheme`` (one of :data:`PRETOKENIZERS`)."""
+    if scheme == "copy":
+        return pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(Regex(COPY_SPLIT), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+    if scheme == "bytelevel":
+        # Digits first, one per token; then GPT-2 style byte-level splitting of everything else.
+        return pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Digits(individual_digits=True),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+            ]
+        )
+    raise ValueError(f"unknown pre-tokenizer {scheme!r}; choose one of {list(PRETOKENIZERS)}")
+
+
 def train_tokenizer(
-    texts: Iterable[str], vocab_size: int = 2048, min_frequency: int = 2
+    texts: Iterable[str], vocab_size: int = 2048, min_frequency: int = 2, scheme: str = "copy"
 ) -> PreTrainedTokenizerFast:
-    """Train a byte-level BPE on ``texts`` and wrap it as a transformers tokenizer with the chat template."""
+    """Train a byte-level BPE on ``texts`` and wrap it as a transformers tokenizer with the chat template.
+
+    ``scheme`` names the pre-tokenization (:data:`PRETOKENIZERS`); it is saved in ``tokenizer.json``, so a
+    loaded tokenizer needs none of this code."""
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise ValueError(
             f"vocab_size {vocab_size} is too small: byte-level BPE needs at least 256 + specials"
         )
     core = Tokenizer(models.BPE())
-    # Digits first, one per token; then GPT-2 style byte-level splitting of everything else.
-    core.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Digits(individual_digits=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-        ]
-    )
+    core.pre_tokenizer = pre_tokenizer(scheme)
     core.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -78,3 +79,15 @@ def test_fingerprint_follows_the_training_fields_only():
     assert cpu.fingerprint() == get_preset("cpu").fingerprint()
     assert with_overrides(cpu, expected_minutes=99.0).fingerprint() == cpu.fingerprint()
     assert with_overrides(cpu, steps=cpu.steps + 1).fingerprint() != cpu.fingerprint()
+
+
+def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
+    # The cpu preset's model was built before `pretokenizer` existed, with what is now "bytelevel": adding
+    # the field must not rebuild it, and switching it to "copy" must.
+    cpu = with_overrides(get_preset("cpu"), pretokenizer="bytelevel")
+    fields = cpu.as_dict()
+    fields.pop("expected_minutes")
+    fields.pop("pretokenizer")
+    before = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+    assert cpu.fingerprint() == before
+    assert with_overrides(cpu, pretokenizer="copy").fingerprint() != before

@@ -64,3 +64,51 @@ def test_unknown_role_is_a_clear_error(tok):
 def test_too_small_vocab_is_refused():
     with pytest.raises(ValueError, match="too small"):
         train_tokenizer(TEXTS, vocab_size=100)
+
+
+def _pieces(tok, text: str) -> list[str]:
+    return tok.convert_ids_to_tokens(tok.encode(text, add_special_tokens=False))
+
+
+@pytest.fixture(scope="module")
+def copy_tok():
+    texts = [
+        "How many files are in the archive /var/backups/zephyr_backup.tar.gz?",
+        "tar -tzf /var/backups/zephyr_backup.tar.gz | wc -l",
+        "[SEP] B05K1WK00Z [SEP] Yardsmith Potting Soil [SEP] $11.00",
+        "Action:\nclick[B05K1WK00Z]",
+    ] * 20
+    return train_tokenizer(texts, vocab_size=400, scheme="copy")
+
+
+@pytest.mark.parametrize(
+    "span", ["/var/backups/zephyr_backup.tar.gz", "B05K1WK00Z", "/opt/x-box/notes_1.log"]
+)
+def test_a_copied_span_is_the_same_tokens_in_the_observation_and_in_the_reply(copy_tok, span):
+    seen = _pieces(copy_tok, f"in the archive {span}? [SEP] {span} [SEP]")
+    for reply in (f"tar -tzf {span} | wc -l", f"click[{span}]", f'"input": "{span}"'):
+        typed = _pieces(copy_tok, reply)
+        span_tokens = _pieces(copy_tok, span)
+        assert any(seen[i : i + len(span_tokens)] == span_tokens for i in range(len(seen))), seen
+        assert any(typed[i : i + len(span_tokens)] == span_tokens for i in range(len(typed))), typed
+
+
+def test_path_components_keep_their_slash_so_no_token_is_a_bare_slash(copy_tok):
+    pieces = _pieces(copy_tok, "find /var/backups/zephyr_backup.tar.gz -type f")
+    assert "/" not in pieces and "Ġ/" not in pieces
+    assert copy_tok.decode(
+        copy_tok.encode("find /var/backups/zephyr_backup.tar.gz", add_special_tokens=False)
+    ) == ("find /var/backups/zephyr_backup.tar.gz")
+
+
+def test_the_bytelevel_scheme_splits_an_id_after_a_space_differently(tmp_path):
+    # Why "copy" exists: under GPT-2's split an id takes the space before it, so it is other tokens in a reply.
+    tok = train_tokenizer(
+        ["[SEP] B05K1WK00Z [SEP]", "click[B05K1WK00Z]"] * 20, vocab_size=300, scheme="bytelevel"
+    )
+    assert _pieces(tok, " B05K1WK00Z")[0] != _pieces(tok, "B05K1WK00Z")[0]
+
+
+def test_an_unknown_scheme_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown pre-tokenizer 'gpt5'"):
+        train_tokenizer(TEXTS, vocab_size=400, scheme="gpt5")
