@@ -58,6 +58,8 @@ class Preset:
     renamed_copies: int = 0  # name-swapped copies of each OS transcript (train/augment.py)
     copy_warmup_steps: int = 0  # steps of copy batches alone before the corpus (forms induction heads first)
     copy_span: int = 32
+    # steps on conversations whose prompt is a one-line format tag, before ``steps`` with the full prompts
+    tag_steps: int = 0
     pretokenizer: str = "copy"  # train.tokenizer.PRETOKENIZERS: "copy" keeps a copied span the same tokens
     weight_decay: float = 0.1
     grad_clip: float = 1.0
@@ -104,7 +106,7 @@ class Preset:
 
 
 #: Fields added after the first builds, with the value those builds used (see ``Preset.fingerprint``).
-LEGACY_VALUES: dict[str, Any] = {"pretokenizer": "bytelevel"}
+LEGACY_VALUES: dict[str, Any] = {"pretokenizer": "bytelevel", "tag_steps": 0}
 
 PRESETS: dict[str, Preset] = {
     "micro": Preset(

@@ -216,3 +216,33 @@ def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path
     warm = metrics["copy_warmup_loss"]
     assert len(warm) == 30 and metrics["steps_done"] == preset.steps
     assert sum(warm[-5:]) / 5 < sum(warm[:5]) / 5  # the copy drill is learned, not just run
+
+
+def test_tag_phase_trains_on_format_tags_before_the_full_prompts(tiny_corpus, tmp_path, monkeypatch):
+    import train.bootstrap as bootstrap_module
+
+    seen: list[str] = []
+    real_batch_loss = bootstrap_module.batch_loss
+
+    def spying_batch_loss(model, batch, env_weight=0.0):
+        seen.append("tag" if batch.prompt.shape[1] < 40 else "full")
+        return real_batch_loss(model, batch, env_weight)
+
+    monkeypatch.setattr(bootstrap_module, "batch_loss", spying_batch_loss)
+    preset = with_overrides(get_preset("micro"), tag_steps=4, steps=3)
+    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
+    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    train_config = json.loads((folder / "train_config.json").read_text())
+    assert seen == ["tag"] * 4 + ["full"] * 3  # a tag prompt is tens of tokens, a real prompt hundreds
+    assert len(metrics["tag_loss"]) == 4 and len(metrics["loss"]) == 3
+    assert train_config["data"]["tagged_conversations"] == train_config["data"]["conversations"]
+
+
+def test_format_tag_names_the_variant_and_keeps_the_episode():
+    from train.bootstrap import with_format_tag
+
+    record = {"variant": "json", "prompt": [{"role": "user", "content": "long prompt"}], "messages": [1, 2]}
+    tagged = with_format_tag(record)
+    assert tagged["prompt"] == [{"role": "system", "content": "Reply format: json."}]
+    assert tagged["messages"] == [1, 2] and record["prompt"][0]["content"] == "long prompt"
