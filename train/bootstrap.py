@@ -81,9 +81,9 @@ def with_format_tag(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` with its prompt replaced by a one-line tag that names the variant (``Reply format: json.``).
 
     Why: a 1.4M-parameter model trained on full prompts did not learn to copy a path from the task into a
-    command in 1,000 OS steps (0 of 24 dev commands right, teacher-forced); with this tag instead of the
-    prompt it did (9 of 24), because the task is then most of the context instead of a few percent of it
-    (docs/results.md). The short-context phase of the schedule (``Preset.tag_steps``) trains on these."""
+    command in 1,000 OS steps (0 of 72 dev commands right, teacher-forced); with this tag instead of the
+    prompt it did (27 of 72): the task is then most of the context (docs/results.md). The short-context
+    phase of the schedule (``Preset.tag_steps``) and ``train.ablate --prompt tag|mix`` train on these."""
     return {**record, "prompt": [{"role": "system", "content": f"Reply format: {record['variant']}."}]}
 
 
