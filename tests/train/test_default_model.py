@@ -82,12 +82,13 @@ def test_fingerprint_follows_the_training_fields_only():
 
 
 def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
-    # The cpu preset's model was built before `pretokenizer` existed, with what is now "bytelevel": adding
-    # the field must not rebuild it, and switching it to "copy" must.
-    cpu = with_overrides(get_preset("cpu"), pretokenizer="bytelevel")
+    # The cpu preset's model was built before `pretokenizer` and `tag_steps` existed, with what are now
+    # "bytelevel" and 0: adding the fields must not rebuild it, and changing either must.
+    cpu = with_overrides(get_preset("cpu"), pretokenizer="bytelevel", tag_steps=0)
     fields = cpu.as_dict()
-    fields.pop("expected_minutes")
-    fields.pop("pretokenizer")
+    for unhashed in ("expected_minutes", "pretokenizer", "tag_steps"):
+        fields.pop(unhashed)
     before = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
     assert cpu.fingerprint() == before
     assert with_overrides(cpu, pretokenizer="copy").fingerprint() != before
+    assert with_overrides(cpu, tag_steps=100).fingerprint() != before
