@@ -1,8 +1,8 @@
 """Sizes and schedules of the embedded default model, one frozen preset per kind of machine.
 
 - ``micro``: seconds; for tests only (it learns nothing useful).
-- ``cpu``: the default; the whole ``python -m train.bootstrap`` (corpus included) took about 18 minutes on a
-  2-core CPU VM (budget: 20). Its step count was budgeted from the step time measured on that machine
+- ``cpu``: the default; the whole ``python -m train.bootstrap`` (corpus included) took about 18 minutes on the
+  2-core AMD EPYC VM (budget: 20). Its step count was budgeted from the step time measured on that machine
   (docs/benchmarks.md); it learns each variant's reply format but not yet to act well (docs/results.md).
 - ``gpu``: larger and longer; picked automatically when CUDA is present.
 
