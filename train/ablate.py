@@ -66,7 +66,6 @@ def ablate(
     prompt: str = "full",
     preset_name: str = "cpu",
     seed: int = 0,
-    probe_records: Sequence[dict[str, Any]] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train ``preset_name`` with ``overrides`` on ``env_names``' corpus into ``out``, then probe it."""
@@ -85,7 +84,7 @@ def ablate(
     metrics = json.loads((out / "metrics.json").read_text())
     tok = AutoTokenizer.from_pretrained(out)
     model = AutoModelForCausalLM.from_pretrained(out).eval()
-    held_out = list(probe_records) if probe_records is not None else dev_records(env_names)
+    held_out = dev_records(env_names)
     if prompt == "tag":
         held_out = with_prompts(held_out, "tag")
     return {

@@ -361,7 +361,9 @@ def train(
         dict(preset.step_share),
         dict(preset.env_batch_tokens),
     )
-    phases: list[tuple[str, Iterator[Batch], int]] = []
+    losses: list[float] = []  # reply loss per step of the main phase
+    tag_losses: list[float] = []  # the same for the tag phase
+    phases: list[tuple[str, Iterator[Batch], int, list[float]]] = []
     if preset.tag_steps:
         # The same conversations under a one-line format tag: the skills first, in a short context.
         tagged, tagged_stats = encode_all(tok, [with_format_tag(r) for r in records], preset.context_length)
@@ -370,8 +372,8 @@ def train(
         tag_stream = mixed_batches(
             tagged, preset.batch_tokens, config.seed, tok.pad_token_id, dict(preset.step_share)
         )
-        phases.append(("tag", tag_stream, preset.tag_steps))
-    phases.append(("train", stream, preset.steps))
+        phases.append(("tag", tag_stream, preset.tag_steps, tag_losses))
+    phases.append(("train", stream, preset.steps, losses))
 
     # model
     model_config = preset.llama_config(
@@ -392,7 +394,6 @@ def train(
     )
 
     # loop
-    losses: list[float] = []
     real_tokens = computed_tokens = 0
     pad_id = tok.pad_token_id
     train_started = time.monotonic()
@@ -401,7 +402,6 @@ def train(
     first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     bar = _progress(config.progress)
     copy_losses: list[float] = []
-    tag_losses: list[float] = []
 
     def copy_drill() -> torch.Tensor:
         """The loss of one fresh batch of the synthetic copy task (train/copy_task.py)."""
@@ -428,10 +428,11 @@ def train(
                 bar.update(warm, advance=1, loss=sum(copy_losses[-20:]) / len(copy_losses[-20:]))
             if config.progress and not sys.stderr.isatty():
                 print(f"copy warm-up: {len(copy_losses)} steps, loss {copy_losses[-1]:.3f}", file=sys.stderr)
-        for phase, phase_stream, phase_steps in phases:
+        for phase, phase_stream, phase_steps, phase_losses in phases:
+            if stopped_early:
+                break
             # Each phase has its own warm-up and cosine decay (the schedule the tag phase was measured with).
             schedule = with_overrides(preset, steps=phase_steps)
-            phase_losses = tag_losses if phase == "tag" else losses
             task = bar.add_task(phase, total=phase_steps, loss=float("nan"), tps=0.0)
             for step in range(phase_steps):
                 if config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes:
