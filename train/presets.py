@@ -58,8 +58,12 @@ class Preset:
     renamed_copies: int = 0  # name-swapped copies of each OS transcript (train/augment.py)
     copy_warmup_steps: int = 0  # steps of copy batches alone before the corpus (forms induction heads first)
     copy_span: int = 32
+    # copy rows after a training prompt, with spans partly made of the prompt's tokens (train/copy_task.py)
+    copy_after_prompt: bool = False
     # steps on conversations whose prompt is a one-line format tag, before ``steps`` with the full prompts
     tag_steps: int = 0
+    # RoPE base: the larger, the more of a head's dimensions rotate slowly enough to match content far back
+    rope_theta: float = 10_000.0
     pretokenizer: str = "copy"  # train.tokenizer.PRETOKENIZERS: "copy" keeps a copied span the same tokens
     weight_decay: float = 0.1
     grad_clip: float = 1.0
@@ -80,7 +84,7 @@ class Preset:
             # Positions are rotary (no learned table): a failing episode at test time may run past the
             # longest training conversation, and should degrade, not raise.
             max_position_embeddings=max(self.context_length, 8192),
-            rope_theta=10_000.0,
+            rope_theta=self.rope_theta,
             tie_word_embeddings=True,
             bos_token_id=bos_token_id,
             eos_token_id=eos_token_id,
@@ -106,7 +110,12 @@ class Preset:
 
 
 #: Fields added after the first builds, with the value those builds used (see ``Preset.fingerprint``).
-LEGACY_VALUES: dict[str, Any] = {"pretokenizer": "bytelevel", "tag_steps": 0}
+LEGACY_VALUES: dict[str, Any] = {
+    "pretokenizer": "bytelevel",
+    "tag_steps": 0,
+    "copy_after_prompt": False,
+    "rope_theta": 10_000.0,
+}
 
 PRESETS: dict[str, Preset] = {
     "micro": Preset(

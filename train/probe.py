@@ -10,7 +10,9 @@ conversation, with the oracle's replies in context. Per env it reports:
 - ``copy_acc``: the same share over reply tokens whose bigram already occurs earlier in the conversation,
   i.e. tokens that copying from the context predicts (paths, ids, the shopper's words);
 - ``action_acc``: the share of replies whose action part (from ``Act:``, ``Action:``, ``Answer:`` or
-  ``"action"`` on; the free-form thought before it is not judged) is right token for token.
+  ``"action"`` on; the free-form thought before it is not judged) is right token for token;
+- ``drill_loss_bare`` and ``drill_loss_behind_prompt``: the loss on random-token copy rows with nothing
+  before them and after each of the env's prompts (``copy_drill_loss``): whether copying survives a prompt.
 
 Teacher-forced figures are upper bounds of what greedy decoding does in an episode; ``action_acc`` tracks the
 benchmark score best.
@@ -95,13 +97,51 @@ def teacher_forced(model: Any, tok: Any, record: dict[str, Any]) -> tuple[list[i
 
 
 def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Teacher-forced figures of ``model`` on ``records`` (see the module docstring), per env."""
+    """Teacher-forced figures of ``model`` on ``records`` (see the module docstring), per env, with the copy
+    drill's loss bare and behind the env's prompts (``copy_drill_loss``)."""
+    from train.bootstrap import encode_sample
+
     stats: dict[str, EnvProbe] = {}
+    prompts: dict[str, set[tuple[int, ...]]] = {}
     for record in records:
         ids, targets, guess = teacher_forced(model, tok, record)
         skip = [_thought_tokens(tok, m["content"]) for m in record["messages"] if m["role"] == "assistant"]
         _count(stats.setdefault(record["env"], EnvProbe()), ids, targets, guess, skip)
-    return {name: stats[name].summary() for name in sorted(stats)}
+        prompts.setdefault(record["env"], set()).add(encode_sample(tok, record).prompt)
+    bare = round(copy_drill_loss(model, tok), 3)
+    result = {}
+    for name in sorted(stats):
+        behind = [copy_drill_loss(model, tok, prompt) for prompt in sorted(prompts[name])]
+        result[name] = {
+            **stats[name].summary(),
+            "drill_loss_bare": bare,
+            "drill_loss_behind_prompt": round(sum(behind) / len(behind), 3),
+        }
+    return result
+
+
+def copy_drill_loss(
+    model: Any, tok: Any, prompt: Sequence[int] = (), rows: int = 16, span: int = 48, seed: int = 5
+) -> float:
+    """Loss (nats per token) of ``model`` on the random-token copy drill (train/copy_task.py), bare or after
+    the token ids ``prompt``; chance is about ln(vocabulary).
+
+    Why: it tells whether the model's copying survives a prompt in front. Models whose bare drill loss was
+    0.006-0.008 scored 12.5-14.5 behind their OS prompts (worse than chance: they copied from the prompt),
+    which is why they copied paths with a one-line tag in front and not with the prompt (docs/results.md).
+    """
+    import torch
+
+    from train.bootstrap import Batch, batch_loss
+    from train.copy_task import copy_batch, copy_loss
+
+    first_id = max(tok.all_special_ids, default=-1) + 1
+    ids, targets = copy_batch(torch.Generator().manual_seed(seed), len(tok), first_id, rows, span)
+    with torch.no_grad():
+        if not prompt:
+            return copy_loss(model, ids, targets).item()
+        batch = Batch(torch.tensor([list(prompt)]), ids, targets, torch.ones_like(targets))
+        return batch_loss(model, batch)[0].item()
 
 
 def marked_first_reply(model: Any, tok: Any, record: dict[str, Any]) -> str:
@@ -191,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, figures in result.items():
         print(
             f"{name}: reply_acc {figures['reply_acc']:.3f}  copy_acc {figures['copy_acc']:.3f}  "
-            f"action_acc {figures['action_acc']:.3f} ({figures['replies']} replies)"
+            f"action_acc {figures['action_acc']:.3f} ({figures['replies']} replies)  copy drill loss "
+            f"{figures['drill_loss_bare']:.3f} bare, {figures['drill_loss_behind_prompt']:.3f} behind the prompt"
         )
     print(json.dumps(result))
     return 0

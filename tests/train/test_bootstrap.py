@@ -218,6 +218,38 @@ def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path
     assert sum(warm[-5:]) / 5 < sum(warm[:5]) / 5  # the copy drill is learned, not just run
 
 
+def test_copy_rows_after_a_prompt_run_behind_a_growing_then_whole_training_prompt(
+    tiny_corpus, tmp_path, monkeypatch
+):
+    import train.bootstrap as bootstrap_module
+
+    prompts: list[int] = []  # prompt length of each copy drill that ran behind one
+    real_batch_loss = bootstrap_module.batch_loss
+
+    def spying_batch_loss(model, batch, env_weight=0.0):
+        if batch.ids.shape[1] == 16 and torch.equal(batch.ids[:, :8], batch.ids[:, 8:]):  # a copy row x x
+            prompts.append(batch.prompt.shape[1])
+        return real_batch_loss(model, batch, env_weight)
+
+    monkeypatch.setattr(bootstrap_module, "batch_loss", spying_batch_loss)
+    preset = with_overrides(
+        get_preset("micro"), copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_after_prompt=True
+    )
+    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
+    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    warm = json.loads((folder / "metrics.json").read_text())["copy_warmup_loss"]
+    assert len(warm) == 5 and all(loss > 0 for loss in warm)
+    tok = AutoTokenizer.from_pretrained(folder)
+    lengths = {len(encode_sample(tok, r).prompt) for r in tiny_corpus.records()}
+    assert min(lengths) > 100
+    # warm-up: the first drill has no prompt, the next four <|bos|> and the last quarter, half, three
+    # quarters and all of a training prompt; then one drill per training step behind a whole prompt
+    assert len(prompts) == 4 + preset.steps
+    for share, seen in zip((0.25, 0.5, 0.75, 1.0), prompts[:4], strict=True):
+        assert seen in {1 + round(share * (n - 1)) for n in lengths}, (share, seen, lengths)
+    assert set(prompts[4:]) <= lengths
+
+
 def test_tag_phase_trains_on_format_tags_before_the_full_prompts(tiny_corpus, tmp_path, monkeypatch):
     import train.bootstrap as bootstrap_module
 

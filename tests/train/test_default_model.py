@@ -82,13 +82,18 @@ def test_fingerprint_follows_the_training_fields_only():
 
 
 def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
-    # The cpu preset's model was built before `pretokenizer` and `tag_steps` existed, with what are now
-    # "bytelevel" and 0: adding the fields must not rebuild it, and changing either must.
-    cpu = with_overrides(get_preset("cpu"), pretokenizer="bytelevel", tag_steps=0)
+    # The cpu preset's model was built before these fields existed, with what are now their legacy values:
+    # adding the fields must not rebuild it, and changing any of them must.
+    from train.presets import LEGACY_VALUES
+
+    assert set(LEGACY_VALUES) == {"pretokenizer", "tag_steps", "copy_after_prompt", "rope_theta"}
+    cpu = with_overrides(get_preset("cpu"), **LEGACY_VALUES)
     fields = cpu.as_dict()
-    for unhashed in ("expected_minutes", "pretokenizer", "tag_steps"):
+    for unhashed in ("expected_minutes", *LEGACY_VALUES):
         fields.pop(unhashed)
     before = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-    assert cpu.fingerprint() == before
+    assert cpu.fingerprint() == before == "2052ed4bf879ec45"  # what the v8 build's COMPLETE marker holds
     assert with_overrides(cpu, pretokenizer="copy").fingerprint() != before
     assert with_overrides(cpu, tag_steps=100).fingerprint() != before
+    assert with_overrides(cpu, rope_theta=1e6).fingerprint() != before
+    assert with_overrides(cpu, copy_after_prompt=True).fingerprint() != before

@@ -64,3 +64,42 @@ def test_marked_first_reply_shows_the_reply_with_every_miss_marked():
     right_only = re.sub(r"\[([^|\]]*)\|[^\]]*\]", r"\1", shown)
     assert right_only.startswith("Act: answer(7)") and "answer(9)" not in shown  # the first reply only
     assert "[" in shown  # an untrained model misses some tokens, and each miss is marked
+
+
+def test_copy_drill_loss_is_the_loss_on_the_repeat_bare_and_behind_a_prompt():
+    import torch
+    from transformers import LlamaForCausalLM
+
+    from train.copy_task import copy_batch
+    from train.presets import get_preset
+    from train.probe import copy_drill_loss
+    from train.tokenizer import train_tokenizer
+
+    tok = train_tokenizer(["You are an agent. Count the files in /srv/cedar."] * 20, vocab_size=300)
+    torch.manual_seed(0)
+    config = get_preset("micro").llama_config(
+        vocab_size=len(tok),
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    model = LlamaForCausalLM(config).eval()
+    prompt = [tok.bos_token_id, *tok("You are an agent.", add_special_tokens=False).input_ids]
+    first_id = max(tok.all_special_ids) + 1
+    ids, _ = copy_batch(torch.Generator().manual_seed(5), len(tok), first_id, rows=4, span=6)
+
+    def direct(prefix: list[int]) -> float:
+        # each row run on its own as one sequence, prefix included; loss on the repeat but its first token
+        total = []
+        for row in ids.tolist():
+            seq = torch.tensor([prefix + row])
+            with torch.no_grad():
+                logp = model(input_ids=seq).logits[0].log_softmax(-1)
+            start = len(prefix) + 6
+            total += [-logp[i - 1, seq[0, i]].item() for i in range(start + 1, seq.shape[1])]
+        return sum(total) / len(total)
+
+    bare = copy_drill_loss(model, tok, rows=4, span=6)
+    behind = copy_drill_loss(model, tok, prompt, rows=4, span=6)
+    assert abs(bare - direct([])) < 1e-4 and abs(behind - direct(prompt)) < 1e-4
+    assert abs(bare - behind) > 1e-4  # the prompt changes what the model sees
