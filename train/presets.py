@@ -58,8 +58,11 @@ class Preset:
     renamed_copies: int = 0  # name-swapped copies of each OS transcript (train/augment.py)
     copy_warmup_steps: int = 0  # steps of copy batches alone before the corpus (forms induction heads first)
     copy_span: int = 32
-    # copy rows after a training prompt, with spans partly made of the prompt's tokens (train/copy_task.py)
+    # Copy drills behind a training prompt (its length ramped up over the warm-up), and a share of batches
+    # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Both measured OS-only, neither
+    # helped the commands (docs/results.md); off in every preset, kept to reproduce those runs.
     copy_after_prompt: bool = False
+    crop_prompts: float = 0.0
     # steps on conversations whose prompt is a one-line format tag, before ``steps`` with the full prompts
     tag_steps: int = 0
     # RoPE base: the larger, the more of a head's dimensions rotate slowly enough to match content far back
@@ -115,6 +118,7 @@ LEGACY_VALUES: dict[str, Any] = {
     "tag_steps": 0,
     "copy_after_prompt": False,
     "rope_theta": 10_000.0,
+    "crop_prompts": 0.0,
 }
 
 PRESETS: dict[str, Preset] = {

@@ -16,6 +16,7 @@ from train.bootstrap import (
     batch_loss,
     batches,
     collate,
+    cropped_prompts,
     encode_sample,
     lr_at,
     mixed_batches,
@@ -248,6 +249,26 @@ def test_copy_rows_after_a_prompt_run_behind_a_growing_then_whole_training_promp
     for share, seen in zip((0.25, 0.5, 0.75, 1.0), prompts[:4], strict=True):
         assert seen in {1 + round(share * (n - 1)) for n in lengths}, (share, seen, lengths)
     assert set(prompts[4:]) <= lengths
+
+
+def test_cropped_prompts_keep_the_first_token_and_a_random_tail_in_a_share_of_batches():
+    prompt = tuple(range(100, 150))
+    sample = Sample(prompt, (7, 8, 9), (False, True, True))
+    stream = (collate([sample], pad_id=0) for _ in range(400))
+    seen = [b.prompt[0].tolist() for b in cropped_prompts(stream, share=0.5, seed=1)]
+    cut = [p for p in seen if len(p) < 50]
+    assert 150 < len(cut) < 250  # about half the batches
+    for p in cut:
+        assert p[0] == 100 and p[1:] == list(prompt[50 - (len(p) - 1) :])  # <|bos|> + a tail of the prompt
+    assert len({len(p) for p in cut}) > 30  # tails of many lengths, down to none
+    assert min(len(p) for p in cut) <= 3
+    again = [
+        b.prompt[0].tolist() for b in cropped_prompts((collate([sample], 0) for _ in range(400)), 0.5, 1)
+    ]
+    assert again == seen
+    assert all(
+        len(b.prompt[0]) == 50 for b in cropped_prompts((collate([sample], 0) for _ in range(20)), 0, 1)
+    )
 
 
 def test_tag_phase_trains_on_format_tags_before_the_full_prompts(tiny_corpus, tmp_path, monkeypatch):

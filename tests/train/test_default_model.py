@@ -86,7 +86,13 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
     # adding the fields must not rebuild it, and changing any of them must.
     from train.presets import LEGACY_VALUES
 
-    assert set(LEGACY_VALUES) == {"pretokenizer", "tag_steps", "copy_after_prompt", "rope_theta"}
+    assert set(LEGACY_VALUES) == {
+        "pretokenizer",
+        "tag_steps",
+        "copy_after_prompt",
+        "rope_theta",
+        "crop_prompts",
+    }
     cpu = with_overrides(get_preset("cpu"), **LEGACY_VALUES)
     fields = cpu.as_dict()
     for unhashed in ("expected_minutes", *LEGACY_VALUES):
