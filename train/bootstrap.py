@@ -430,7 +430,7 @@ def train(
 
         With ``copy_after_prompt`` the rows follow ``<|bos|>`` and the last ``prompt_share`` of a training
         prompt: behind a whole prompt from the start, the drill's loss stayed at chance for 400 steps
-        (7.7 nats; without a prompt it falls to 0.01 by step 250), so the warm-up lengthens the prompt
+        (7.7 nats; without a prompt it is below 0.04 by step 250), so the warm-up lengthens the prompt
         from nothing to all of it."""
         ids, targets = copy_batch(copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span)
         if not drill_prompts or prompt_share <= 0:
