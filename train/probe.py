@@ -99,19 +99,22 @@ def teacher_forced(model: Any, tok: Any, record: dict[str, Any]) -> tuple[list[i
 def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Teacher-forced figures of ``model`` on ``records`` (see the module docstring), per env, with the copy
     drill's loss bare and behind the env's prompts (``copy_drill_loss``)."""
-    from train.bootstrap import encode_sample
+    from train.tokenizer import encode_conversation
 
     stats: dict[str, EnvProbe] = {}
-    prompts: dict[str, set[tuple[int, ...]]] = {}
+    prompts: dict[str, dict[str, list[dict[str, str]]]] = {}  # env -> distinct prompts, keyed by their text
     for record in records:
         ids, targets, guess = teacher_forced(model, tok, record)
         skip = [_thought_tokens(tok, m["content"]) for m in record["messages"] if m["role"] == "assistant"]
         _count(stats.setdefault(record["env"], EnvProbe()), ids, targets, guess, skip)
-        prompts.setdefault(record["env"], set()).add(encode_sample(tok, record).prompt)
+        prompts.setdefault(record["env"], {})[json.dumps(record["prompt"])] = record["prompt"]
     bare = round(copy_drill_loss(model, tok), 3)
     result = {}
     for name in sorted(stats):
-        behind = [copy_drill_loss(model, tok, prompt) for prompt in sorted(prompts[name])]
+        behind = [
+            copy_drill_loss(model, tok, encode_conversation(tok, prompts[name][key]).input_ids)
+            for key in sorted(prompts[name])
+        ]
         result[name] = {
             **stats[name].summary(),
             "drill_loss_bare": bare,

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from train.probe import EnvProbe, _count, main
+
+
+def untrained_micro_model(texts: list[str], vocab_size: int) -> tuple[Any, Any]:
+    """A tokenizer trained on ``texts`` and a seeded, untrained model of the micro preset's shape."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    from train.presets import get_preset
+    from train.tokenizer import train_tokenizer
+
+    tok = train_tokenizer(texts, vocab_size=vocab_size)
+    torch.manual_seed(0)
+    config = get_preset("micro").llama_config(
+        vocab_size=len(tok),
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    return tok, LlamaForCausalLM(config).eval()
 
 
 def test_counts_reply_copy_and_action_accuracy():
@@ -34,23 +55,10 @@ def test_refuses_a_folder_that_is_not_a_model(tmp_path, capsys):
 def test_marked_first_reply_shows_the_reply_with_every_miss_marked():
     import re
 
-    import torch
-    from transformers import LlamaForCausalLM
-
-    from train.presets import get_preset
     from train.probe import marked_first_reply
-    from train.tokenizer import train_tokenizer
 
     texts = ["You are an agent.", "Count the files in /srv/cedar.", "Act: answer(7)", "Act: answer(9)"] * 20
-    tok = train_tokenizer(texts, vocab_size=320)
-    torch.manual_seed(0)
-    config = get_preset("micro").llama_config(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    model = LlamaForCausalLM(config).eval()
+    tok, model = untrained_micro_model(texts, vocab_size=320)
     record = {
         "prompt": [{"role": "user", "content": "You are an agent."}],
         "messages": [
@@ -68,22 +76,13 @@ def test_marked_first_reply_shows_the_reply_with_every_miss_marked():
 
 def test_copy_drill_loss_is_the_loss_on_the_repeat_bare_and_behind_a_prompt():
     import torch
-    from transformers import LlamaForCausalLM
 
     from train.copy_task import copy_batch
-    from train.presets import get_preset
     from train.probe import copy_drill_loss
-    from train.tokenizer import train_tokenizer
 
-    tok = train_tokenizer(["You are an agent. Count the files in /srv/cedar."] * 20, vocab_size=300)
-    torch.manual_seed(0)
-    config = get_preset("micro").llama_config(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
+    tok, model = untrained_micro_model(
+        ["You are an agent. Count the files in /srv/cedar."] * 20, vocab_size=300
     )
-    model = LlamaForCausalLM(config).eval()
     prompt = [tok.bos_token_id, *tok("You are an agent.", add_special_tokens=False).input_ids]
     first_id = max(tok.all_special_ids) + 1
     ids, _ = copy_batch(torch.Generator().manual_seed(5), len(tok), first_id, rows=4, span=6)
