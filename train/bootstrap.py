@@ -425,14 +425,21 @@ def train(
     # distinct training prompts, in a fixed order, for copy rows that follow one
     drill_prompts = sorted({s.prompt for s in data}) if preset.copy_after_prompt else []
 
-    def copy_drill(prompt_share: float = 1.0) -> torch.Tensor:
-        """The loss of one fresh batch of the synthetic copy task (train/copy_task.py).
+    def copy_drill(progress: float = 1.0) -> torch.Tensor:
+        """The loss of one fresh batch of the synthetic copy task (train/copy_task.py) at ``progress`` (0 to
+        1) of the warm-up; after it, 1.
 
-        With ``copy_after_prompt`` the rows follow ``<|bos|>`` and the last ``prompt_share`` of a training
+        The rows' layout strays ``progress * copy_shift`` from ``x x``: fully shifted from the start, the
+        drill stayed at chance for 1,000 steps; grown from 0, content matching forms (docs/results.md).
+        With ``copy_after_prompt`` the rows follow ``<|bos|>`` and the last ``progress`` of a training
         prompt: behind a whole prompt from the start, the drill's loss stayed at chance for 400 steps
         (7.7 nats; without a prompt it is below 0.04 by step 250), so the warm-up lengthens the prompt
         from nothing to all of it."""
-        ids, targets = copy_batch(copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span)
+        shift = preset.copy_shift * progress
+        ids, targets = copy_batch(
+            copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift
+        )
+        prompt_share = progress
         if not drill_prompts or prompt_share <= 0:
             return copy_loss(model, ids.to(device), targets.to(device))
         prompt = drill_prompts[int(torch.randint(len(drill_prompts), (1,), generator=copy_rng))]

@@ -58,6 +58,10 @@ class Preset:
     renamed_copies: int = 0  # name-swapped copies of each OS transcript (train/augment.py)
     copy_warmup_steps: int = 0  # steps of copy batches alone before the corpus (forms induction heads first)
     copy_span: int = 32
+    # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
+    # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
+    # solved by looking a fixed distance back (docs/results.md)
+    copy_shift: float = 0.0
     # Copy drills behind a training prompt (its length ramped up over the warm-up), and a share of batches
     # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Both measured OS-only, neither
     # helped the commands (docs/results.md); off in every preset, kept to reproduce those runs.
@@ -119,6 +123,7 @@ LEGACY_VALUES: dict[str, Any] = {
     "copy_after_prompt": False,
     "rope_theta": 10_000.0,
     "crop_prompts": 0.0,
+    "copy_shift": 0.0,
 }
 
 PRESETS: dict[str, Preset] = {

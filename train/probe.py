@@ -13,6 +13,8 @@ conversation, with the oracle's replies in context. Per env it reports:
   ``"action"`` on; the free-form thought before it is not judged) is right token for token;
 - ``drill_loss_bare`` and ``drill_loss_behind_prompt``: the loss on random-token copy rows with nothing
   before them and after each of the env's prompts (``copy_drill_loss``): whether copying survives a prompt.
+- ``drill_loss_shifted``: the same, bare, with the copy of random length at a random place and distance
+  (``train.copy_task.copy_batch`` with ``shift=1``): low only if the model copies by matching content, not by position.
 
 Teacher-forced figures are upper bounds of what greedy decoding does in an episode; ``action_acc`` tracks the
 benchmark score best.
@@ -109,6 +111,7 @@ def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, 
         _count(stats.setdefault(record["env"], EnvProbe()), ids, targets, guess, skip)
         prompts.setdefault(record["env"], {})[json.dumps(record["prompt"])] = record["prompt"]
     bare = round(copy_drill_loss(model, tok), 3)
+    shifted = round(copy_drill_loss(model, tok, shift=1.0), 3)
     result = {}
     for name in sorted(stats):
         behind = [
@@ -119,12 +122,19 @@ def probe(model: Any, tok: Any, records: Sequence[dict[str, Any]]) -> dict[str, 
             **stats[name].summary(),
             "drill_loss_bare": bare,
             "drill_loss_behind_prompt": round(sum(behind) / len(behind), 3),
+            "drill_loss_shifted": shifted,
         }
     return result
 
 
 def copy_drill_loss(
-    model: Any, tok: Any, prompt: Sequence[int] = (), rows: int = 16, span: int = 48, seed: int = 5
+    model: Any,
+    tok: Any,
+    prompt: Sequence[int] = (),
+    rows: int = 16,
+    span: int = 48,
+    seed: int = 5,
+    shift: float = 0.0,
 ) -> float:
     """Loss (nats per token) of ``model`` on the random-token copy drill (train/copy_task.py), bare or after
     the token ids ``prompt``; chance is about ln(vocabulary).
@@ -139,7 +149,7 @@ def copy_drill_loss(
     from train.copy_task import copy_batch, copy_loss
 
     first_id = max(tok.all_special_ids, default=-1) + 1
-    ids, targets = copy_batch(torch.Generator().manual_seed(seed), len(tok), first_id, rows, span)
+    ids, targets = copy_batch(torch.Generator().manual_seed(seed), len(tok), first_id, rows, span, shift)
     with torch.no_grad():
         if not prompt:
             return copy_loss(model, ids, targets).item()
@@ -235,7 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{name}: reply_acc {figures['reply_acc']:.3f}  copy_acc {figures['copy_acc']:.3f}  "
             f"action_acc {figures['action_acc']:.3f} ({figures['replies']} replies)  copy drill loss "
-            f"{figures['drill_loss_bare']:.3f} bare, {figures['drill_loss_behind_prompt']:.3f} behind the prompt"
+            f"{figures['drill_loss_bare']:.3f} bare, {figures['drill_loss_behind_prompt']:.3f} behind the prompt, "
+            f"{figures['drill_loss_shifted']:.3f} shifted"
         )
     print(json.dumps(result))
     return 0

@@ -251,6 +251,28 @@ def test_copy_rows_after_a_prompt_run_behind_a_growing_then_whole_training_promp
     assert set(prompts[4:]) <= lengths
 
 
+def test_the_warm_up_grows_the_copy_rows_shift_and_training_keeps_the_whole_of_it(
+    tiny_corpus, tmp_path, monkeypatch
+):
+    import train.bootstrap as bootstrap_module
+
+    shifts: list[float] = []
+    real_copy_batch = bootstrap_module.copy_batch
+
+    def spying_copy_batch(rng, vocab_size, first_id, rows, span, shift=0.0):
+        shifts.append(shift)
+        return real_copy_batch(rng, vocab_size, first_id, rows, span, shift)
+
+    monkeypatch.setattr(bootstrap_module, "copy_batch", spying_copy_batch)
+    preset = with_overrides(
+        get_preset("micro"), copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_shift=0.8
+    )
+    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
+    train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    assert shifts[:5] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+    assert shifts[5:] == [0.8] * preset.steps
+
+
 def test_cropped_prompts_keep_the_first_token_and_a_random_tail_in_a_share_of_batches():
     prompt = tuple(range(100, 150))
     sample = Sample(prompt, (7, 8, 9), (False, True, True))

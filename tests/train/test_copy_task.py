@@ -19,11 +19,49 @@ def test_copy_batch_repeats_ordinary_tokens_and_marks_the_predictable_half() -> 
     assert torch.equal(ids, again)
 
 
+def test_a_shifted_batch_puts_copies_of_varied_length_at_varied_places_and_distances() -> None:
+    ids, targets = copy_batch(torch.Generator().manual_seed(0), 4096, 6, rows=64, span=16, shift=1.0)
+    assert ids.shape == targets.shape == (64, 32)
+    lengths, distances, starts = set(), set(), set()
+    for row in range(64):
+        marked = targets[row].nonzero().flatten().tolist()
+        assert marked == list(range(marked[0], marked[-1] + 1))  # one contiguous copy
+        second = marked[0] - 1  # the copy's first token is not a target: nothing predicts it
+        length = len(marked) + 1
+        # the source: the one earlier place holding the same tokens (random ids of 4,096 do not repeat)
+        sources = [
+            s
+            for s in range(second)
+            if torch.equal(ids[row, s : s + length], ids[row, second : second + length])
+        ]
+        assert len(sources) == 1 and sources[0] + length <= second
+        lengths.add(length)
+        distances.add(second - sources[0])
+        starts.add(sources[0])
+    assert min(lengths) >= 4 and max(lengths) <= 16 and len(lengths) > 5
+    assert len(distances) > 5 and len(starts) > 5  # a fixed look-back cannot solve it
+    again, _ = copy_batch(torch.Generator().manual_seed(0), 4096, 6, rows=64, span=16, shift=1.0)
+    assert torch.equal(ids, again)
+
+
+def test_a_small_shift_stays_near_the_fixed_layout() -> None:
+    _, targets = copy_batch(torch.Generator().manual_seed(0), 4096, 6, rows=64, span=16, shift=0.1)
+    for row in range(64):
+        marked = targets[row].nonzero().flatten().tolist()
+        assert len(marked) + 1 >= 15  # shortened by at most a tenth of the way to span // 4
+        assert marked[0] - 1 >= 14  # the second copy starts close to where x x puts it
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"span": 1}, "span >= 2"), ({"rows": 0}, "rows >= 1"), ({"first_id": 50}, "no ordinary token")],
+    [
+        ({"span": 1}, "span >= 2"),
+        ({"rows": 0}, "rows >= 1"),
+        ({"first_id": 50}, "no ordinary token"),
+        ({"shift": 1.5}, r"shift must be within \[0, 1\]"),
+    ],
 )
-def test_copy_batch_rejects_bad_sizes(kwargs: dict[str, int], message: str) -> None:
+def test_copy_batch_rejects_bad_sizes(kwargs: dict[str, float], message: str) -> None:
     args = {"vocab_size": 50, "first_id": 6, "rows": 2, "span": 8, **kwargs}
     with pytest.raises(ValueError, match=message):
         copy_batch(torch.Generator(), **args)

@@ -92,6 +92,7 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
         "copy_after_prompt",
         "rope_theta",
         "crop_prompts",
+        "copy_shift",
     }
     cpu = with_overrides(get_preset("cpu"), **LEGACY_VALUES)
     fields = cpu.as_dict()

@@ -70,15 +70,15 @@ def _pieces(tok, text: str) -> list[str]:
     return tok.convert_ids_to_tokens(tok.encode(text, add_special_tokens=False))
 
 
-@pytest.fixture(scope="module")
-def copy_tok():
+@pytest.fixture(scope="module", params=["copy", "phrase"])
+def copy_tok(request):
     texts = [
         "How many files are in the archive /var/backups/zephyr_backup.tar.gz?",
         "tar -tzf /var/backups/zephyr_backup.tar.gz | wc -l",
         "[SEP] B05K1WK00Z [SEP] Yardsmith Potting Soil [SEP] $11.00",
         "Action:\nclick[B05K1WK00Z]",
     ] * 20
-    return train_tokenizer(texts, vocab_size=400, scheme="copy")
+    return train_tokenizer(texts, vocab_size=400, scheme=request.param)
 
 
 @pytest.mark.parametrize(
@@ -107,6 +107,20 @@ def test_the_bytelevel_scheme_splits_an_id_after_a_space_differently(tmp_path):
         ["[SEP] B05K1WK00Z [SEP]", "click[B05K1WK00Z]"] * 20, vocab_size=300, scheme="bytelevel"
     )
     assert _pieces(tok, " B05K1WK00Z")[0] != _pieces(tok, "B05K1WK00Z")[0]
+
+
+def test_the_phrase_scheme_learns_a_recurring_sentence_as_one_token_and_round_trips():
+    sentence = "Think: I should run a command to find this out"
+    texts = [f"{sentence}.\n\nAct: bash", "Count the files in /srv/yonder_files, please."] * 30
+    tok = train_tokenizer(texts, vocab_size=400, scheme="phrase")
+    assert _pieces(tok, sentence) == [sentence.replace(" ", "Ġ")]
+    # A copy scheme tokenizer of the same size spends a token per word at best.
+    assert len(_pieces(train_tokenizer(texts, vocab_size=400, scheme="copy"), sentence)) >= 10
+    text = "Which file in /srv/cedar_data, B05K1WK00Z or 40.00? It's odd: ok!"
+    assert tok.decode(tok.encode(text, add_special_tokens=False)) == text
+    # A phrase stops before an id, so the id is the same tokens after words as in click[...].
+    id_pieces = _pieces(tok, "B05K1WK00Z")
+    assert _pieces(tok, "the item B05K1WK00Z")[-len(id_pieces) :] == id_pieces
 
 
 def test_an_unknown_scheme_is_a_clear_error():
