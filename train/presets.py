@@ -62,6 +62,9 @@ class Preset:
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
     # solved by looking a fixed distance back (docs/results.md)
     copy_shift: float = 0.0
+    # open each copy row with <|bos|>, so the drill looks like the start of a conversation, not a setting of
+    # its own that a copy circuit can be tied to
+    copy_bos: bool = False
     # Copy drills behind a training prompt (its length ramped up over the warm-up), and a share of batches
     # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Both measured OS-only, neither
     # helped the commands (docs/results.md); off in every preset, kept to reproduce those runs.
@@ -124,6 +127,7 @@ LEGACY_VALUES: dict[str, Any] = {
     "rope_theta": 10_000.0,
     "crop_prompts": 0.0,
     "copy_shift": 0.0,
+    "copy_bos": False,
 }
 
 PRESETS: dict[str, Preset] = {

@@ -273,6 +273,32 @@ def test_the_warm_up_grows_the_copy_rows_shift_and_training_keeps_the_whole_of_i
     assert shifts[5:] == [0.8] * preset.steps
 
 
+def test_copy_bos_opens_every_bare_copy_row_with_bos_and_marks_no_target_on_it(
+    tiny_corpus, tmp_path, monkeypatch
+):
+    import train.bootstrap as bootstrap_module
+
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    real_copy_loss = bootstrap_module.copy_loss
+
+    def spying_copy_loss(model, ids, targets):
+        seen.append((ids.clone(), targets.clone()))
+        return real_copy_loss(model, ids, targets)
+
+    monkeypatch.setattr(bootstrap_module, "copy_loss", spying_copy_loss)
+    preset = with_overrides(
+        get_preset("micro"), copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_bos=True
+    )
+    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
+    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    bos = AutoTokenizer.from_pretrained(folder).bos_token_id
+    assert len(seen) == 3 + preset.steps
+    for ids, targets in seen:
+        assert ids.shape == (preset.copy_rows, 1 + 2 * 8)
+        assert (ids[:, 0] == bos).all() and (ids[:, 1:] != bos).all()
+        assert not targets[:, :10].any() and targets[:, 10:].all()  # the repeat after bos + x, as before
+
+
 def test_cropped_prompts_keep_the_first_token_and_a_random_tail_in_a_share_of_batches():
     prompt = tuple(range(100, 150))
     sample = Sample(prompt, (7, 8, 9), (False, True, True))

@@ -93,6 +93,7 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
         "rope_theta",
         "crop_prompts",
         "copy_shift",
+        "copy_bos",
     }
     cpu = with_overrides(get_preset("cpu"), **LEGACY_VALUES)
     fields = cpu.as_dict()
