@@ -3,8 +3,9 @@
 Acting well in every env is mostly copying: a path from the task into a command, a number from the shell's
 output into ``answer(...)``, an ASIN from a results page into ``click[...]``. A transformer learns that through
 induction heads, which form late when the only signal is a few reply tokens per long conversation. Sequences
-of random tokens repeated once, with the loss on the repeat, are the classic way to make them form early;
-mixing a share of such batches into the bootstrap costs little compute.
+of random tokens repeated once, with the loss on the repeat, are the classic way to make them form early
+(provided the repeat's place varies: see ``shift`` below); mixing a share of such batches into the
+bootstrap costs little compute.
 
 Example::
 

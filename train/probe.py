@@ -139,9 +139,10 @@ def copy_drill_loss(
     """Loss (nats per token) of ``model`` on the random-token copy drill (train/copy_task.py), bare or after
     the token ids ``prompt``; chance is about ln(vocabulary).
 
-    Why: it tells whether the model's copying survives a prompt in front. Models whose bare drill loss was
-    0.006-0.008 scored 12.5-14.5 behind their OS prompts (worse than chance: they copied from the prompt),
-    which is why they copied paths with a one-line tag in front and not with the prompt (docs/results.md).
+    Why: it tells whether the model's copying survives a prompt in front, and (``shift=1``, see
+    ``train.copy_task.copy_batch``) whether it matches content at all. Models whose bare drill loss was
+    0.006-0.008 scored 12.5-14.5 behind their OS prompts and 14.9-16.3 shifted: their copy heads looked a
+    fixed distance back, and they copied paths by position, with a tag in front only (docs/results.md).
     """
     import torch
 
