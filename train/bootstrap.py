@@ -441,14 +441,13 @@ def train(
         ids, targets = copy_batch(
             copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift
         )
-        prompt_share = progress
-        if not drill_prompts or prompt_share <= 0:
+        if not drill_prompts or progress <= 0:
             if preset.copy_bos:
                 ids = torch.cat([torch.full_like(ids[:, :1], tok.bos_token_id), ids], dim=1)
                 targets = torch.cat([torch.zeros_like(targets[:, :1]), targets], dim=1)
             return copy_loss(model, ids.to(device), targets.to(device))
         prompt = drill_prompts[int(torch.randint(len(drill_prompts), (1,), generator=copy_rng))]
-        keep = max(1, round(prompt_share * (len(prompt) - 1)))
+        keep = max(1, round(progress * (len(prompt) - 1)))
         prompt = prompt[:1] + prompt[len(prompt) - keep :]
         batch = Batch(torch.tensor([prompt]), ids, targets, torch.ones_like(targets)).to(device)
         return batch_loss(model, batch)[0]

@@ -69,16 +69,13 @@ COPY_SPLIT = (
 #: demonstration's thought, a template's words) as one token. Why: a fixed prompt then costs a fraction of
 #: the positions (OS prompts 315-467 -> 142-233 tokens at vocabulary 8,192), and copied spans (paths, ids,
 #: digits) are split exactly as in ``copy``.
-PHRASE_SPLIT = (
-    r"'s|'t|'re|'ve|'m|'ll|'d"
-    r"|\s(?=\p{Lu}[\p{Lu}\p{N}]*\p{N})"
-    r"|\p{Lu}[\p{Lu}\p{N}]*\p{N}[\p{Lu}\p{N}]*"
-    r"|[/._\-]\p{L}+"
-    r"|\p{N}"
-    r"| ?\p{L}+(?:'\p{L}+)?"  # a phrase: words on one line, up to (not into) an id
-    r"(?:[ ,;:!?]{1,2}(?!\p{Lu}[\p{Lu}\p{N}]*\p{N})\p{L}+(?:'\p{L}+)?)*"
-    r"| ?[^\s\p{L}\p{N}/._\-]+|[/._\-]|\s+(?!\S)|\s+"
+_WORD = r"| ?\p{L}+|"  # one word (with the space before it) in COPY_SPLIT
+_PHRASE = (  # words on one line, joined by spaces or light punctuation, up to (not into) an id
+    r"| ?\p{L}+(?:'\p{L}+)?"
+    r"(?:[ ,;:!?]{1,2}(?!\p{Lu}[\p{Lu}\p{N}]*\p{N})\p{L}+(?:'\p{L}+)?)*|"
 )
+assert COPY_SPLIT.count(_WORD) == 1
+PHRASE_SPLIT = COPY_SPLIT.replace(_WORD, _PHRASE)
 
 #: Named pre-tokenizations: ``copy`` (the default model's, see :data:`COPY_SPLIT`), ``phrase``
 #: (:data:`PHRASE_SPLIT`) and ``bytelevel`` (GPT-2's split with one token per digit: the models built before
@@ -88,11 +85,11 @@ PRETOKENIZERS: tuple[str, ...] = ("copy", "phrase", "bytelevel")
 
 def pre_tokenizer(scheme: str) -> pre_tokenizers.PreTokenizer:
     """The ``tokenizers`` pre-tokenizer of ``scheme`` (one of :data:`PRETOKENIZERS`)."""
-    if scheme in ("copy", "phrase"):
-        split = COPY_SPLIT if scheme == "copy" else PHRASE_SPLIT
+    splits = {"copy": COPY_SPLIT, "phrase": PHRASE_SPLIT}
+    if scheme in splits:
         return pre_tokenizers.Sequence(
             [
-                pre_tokenizers.Split(Regex(split), behavior="isolated"),
+                pre_tokenizers.Split(Regex(splits[scheme]), behavior="isolated"),
                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
             ]
         )

@@ -209,10 +209,17 @@ def test_cpu_bf16_follows_the_cpu_flags_unless_forced(monkeypatch):
     assert cpu_has_bf16() == (" avx512_bf16" in flags or " amx_bf16" in flags)
 
 
-def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path):
-    preset = with_overrides(get_preset("micro"), copy_warmup_steps=30, copy_weight=0.5, copy_span=8, lr=1e-2)
+def train_micro(tiny_corpus, tmp_path, **overrides):
+    """(model folder, preset) of the micro preset with ``overrides`` trained on the tiny corpus, seed 0."""
+    preset = with_overrides(get_preset("micro"), **overrides)
     config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
-    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    return train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config), preset
+
+
+def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path):
+    folder, preset = train_micro(
+        tiny_corpus, tmp_path, copy_warmup_steps=30, copy_weight=0.5, copy_span=8, lr=1e-2
+    )
     metrics = json.loads((folder / "metrics.json").read_text())
     warm = metrics["copy_warmup_loss"]
     assert len(warm) == 30 and metrics["steps_done"] == preset.steps
@@ -233,11 +240,9 @@ def test_copy_rows_after_a_prompt_run_behind_a_growing_then_whole_training_promp
         return real_batch_loss(model, batch, env_weight)
 
     monkeypatch.setattr(bootstrap_module, "batch_loss", spying_batch_loss)
-    preset = with_overrides(
-        get_preset("micro"), copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_after_prompt=True
+    folder, preset = train_micro(
+        tiny_corpus, tmp_path, copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_after_prompt=True
     )
-    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
-    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
     warm = json.loads((folder / "metrics.json").read_text())["copy_warmup_loss"]
     assert len(warm) == 5 and all(loss > 0 for loss in warm)
     tok = AutoTokenizer.from_pretrained(folder)
@@ -264,11 +269,9 @@ def test_the_warm_up_grows_the_copy_rows_shift_and_training_keeps_the_whole_of_i
         return real_copy_batch(rng, vocab_size, first_id, rows, span, shift)
 
     monkeypatch.setattr(bootstrap_module, "copy_batch", spying_copy_batch)
-    preset = with_overrides(
-        get_preset("micro"), copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_shift=0.8
+    _, preset = train_micro(
+        tiny_corpus, tmp_path, copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_shift=0.8
     )
-    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
-    train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
     assert shifts[:5] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
     assert shifts[5:] == [0.8] * preset.steps
 
@@ -286,11 +289,9 @@ def test_copy_bos_opens_every_bare_copy_row_with_bos_and_marks_no_target_on_it(
         return real_copy_loss(model, ids, targets)
 
     monkeypatch.setattr(bootstrap_module, "copy_loss", spying_copy_loss)
-    preset = with_overrides(
-        get_preset("micro"), copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_bos=True
+    folder, preset = train_micro(
+        tiny_corpus, tmp_path, copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_bos=True
     )
-    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
-    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
     bos = AutoTokenizer.from_pretrained(folder).bos_token_id
     assert len(seen) == 3 + preset.steps
     for ids, targets in seen:
@@ -330,9 +331,7 @@ def test_tag_phase_trains_on_format_tags_before_the_full_prompts(tiny_corpus, tm
         return real_batch_loss(model, batch, env_weight)
 
     monkeypatch.setattr(bootstrap_module, "batch_loss", spying_batch_loss)
-    preset = with_overrides(get_preset("micro"), tag_steps=4, steps=3)
-    config = BootstrapConfig(preset=preset, out=tmp_path / "m", seed=0, progress=False)
-    folder = train(tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}, config)
+    folder, _ = train_micro(tiny_corpus, tmp_path, tag_steps=4, steps=3)
     metrics = json.loads((folder / "metrics.json").read_text())
     train_config = json.loads((folder / "train_config.json").read_text())
     assert seen == ["tag"] * 4 + ["full"] * 3  # a tag prompt is tens of tokens, a real prompt hundreds
