@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from train.paths import promptless_home
-from train.presets import default_preset_name, get_preset
+from train.presets import Preset, default_preset_name, get_preset
 
 MARKER = "COMPLETE"  # same name as train.bootstrap.MARKER (kept here so that lookups need no torch import)
 
@@ -74,14 +74,22 @@ def resolve_default_model(build: bool = True, preset: str | None = None) -> Path
         raise DefaultModelMissing(
             f"the default model ({name} preset) {state}: {folder} has no current finished model. "
             f"Build it with `python -m train.bootstrap --preset {name}` "
-            f"(about {spec.expected_minutes:.0f} min), or pass --model PATH_OR_URL."
+            f"({_duration(spec)}), or pass --model PATH_OR_URL."
         )
     from train.bootstrap import BootstrapConfig, bootstrap
 
     print(
-        f"promptless: the default model {state}; building it ({name} preset, about "
-        f"{spec.expected_minutes:.0f} min) into {folder}; later runs reuse it.",
+        f"promptless: the default model {state}; building it ({name} preset, {_duration(spec)}) "
+        f"into {folder}; later runs reuse it.",
         file=sys.stderr,
         flush=True,
     )
     return bootstrap(BootstrapConfig(preset=spec, out=folder))
+
+
+def _duration(spec: Preset) -> str:
+    """The expected build time, said with what it rests on: the cpu build took 18 minutes on a 2-core AMD
+    EPYC VM and 51 on a 2-core Intel Xeon VM (docs/results.md), so a bare figure would mislead."""
+    if spec.name == "gpu":
+        return f"about {spec.expected_minutes:.0f} min, an estimate: the gpu preset has not been timed yet"
+    return f"about {spec.expected_minutes:.0f} min on the 2-core VM it was timed on, up to 3x on a slower CPU"
