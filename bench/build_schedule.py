@@ -39,7 +39,7 @@ from train.bootstrap import (  # noqa: E402
     encode_all,
     mixed_batches,
 )
-from train.copy_task import copy_batch, copy_loss  # noqa: E402
+from train.copy_task import copy_batch, copy_loss, opened_by  # noqa: E402
 from train.corpus import build_corpus  # noqa: E402
 from train.default_model import default_model_dir  # noqa: E402
 from train.presets import get_preset  # noqa: E402
@@ -95,9 +95,7 @@ def main() -> int:
 
     def drill() -> torch.Tensor:
         ids, targets = copy_batch(copy_rng, len(tok), first_id, preset.copy_rows, preset.copy_span, 1.0)
-        ids = torch.cat([torch.full_like(ids[:, :1], tok.bos_token_id), ids], dim=1)
-        targets = torch.cat([torch.zeros_like(targets[:, :1]), targets], dim=1)
-        return copy_loss(model, ids, targets)
+        return copy_loss(model, *opened_by(ids, targets, tok.bos_token_id))
 
     def main_loss() -> torch.Tensor:
         loss, _ = batch_loss(model, next(stream))

@@ -2,7 +2,7 @@
 
 The default model is built from scratch, offline, on one command::
 
-    python -m train.bootstrap            # corpus -> tokenizer -> small Llama; about 20 min on a 2-core EPYC, 51 on a 2-core Xeon
+    python -m train.bootstrap            # corpus -> tokenizer -> small Llama; 51 min on a 2-core Xeon VM
 
 Modules: ``corpus`` (oracle transcripts of the envs under every prompt variant), ``tokenizer`` (byte-level
 BPE with a chat template), ``presets`` (model sizes per machine), ``bootstrap`` (the training loop),

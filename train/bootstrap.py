@@ -38,7 +38,7 @@ import torch
 from transformers import GenerationConfig, LlamaForCausalLM
 
 from train.augment import with_renamed_copies
-from train.copy_task import copy_batch, copy_loss
+from train.copy_task import copy_batch, copy_loss, opened_by
 from train.corpus import Corpus, CorpusConfig, build_corpus
 from train.presets import Preset, default_preset_name, get_preset, with_overrides
 from train.tokenizer import EOS, encode_conversation, train_tokenizer
@@ -443,8 +443,7 @@ def train(
         )
         if not drill_prompts or progress <= 0:
             if preset.copy_bos:
-                ids = torch.cat([torch.full_like(ids[:, :1], tok.bos_token_id), ids], dim=1)
-                targets = torch.cat([torch.zeros_like(targets[:, :1]), targets], dim=1)
+                ids, targets = opened_by(ids, targets, tok.bos_token_id)
             return copy_loss(model, ids.to(device), targets.to(device))
         prompt = drill_prompts[int(torch.randint(len(drill_prompts), (1,), generator=copy_rng))]
         keep = max(1, round(progress * (len(prompt) - 1)))

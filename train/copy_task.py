@@ -68,6 +68,14 @@ def copy_batch(
     return ids, targets
 
 
+def opened_by(ids: torch.Tensor, targets: torch.Tensor, token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Copy rows with ``token_id`` (``<|bos|>``) in front, as every conversation opens, and no target on it:
+    a copy circuit formed on rows without it stayed tied to that setting (``Preset.copy_bos``)."""
+    ids = torch.cat([torch.full_like(ids[:, :1], token_id), ids], dim=1)
+    targets = torch.cat([torch.zeros_like(targets[:, :1]), targets], dim=1)
+    return ids, targets
+
+
 def _randint(rng: torch.Generator, low: int, high: int) -> int:
     """A uniform integer in ``[low, high]`` drawn from ``rng`` (so batches are reproducible by seed)."""
     return int(torch.randint(low, high + 1, (1,), generator=rng))

@@ -7,7 +7,7 @@ writes it last, so an interrupted build is rebuilt, never half-loaded.
 Example::
 
     from train.default_model import resolve_default_model
-    path = resolve_default_model()             # builds it the first time (about 20 minutes on 2 CPU cores)
+    path = resolve_default_model()             # builds it the first time (51 minutes on a 2-core Xeon)
     path = resolve_default_model(build=False)  # raises DefaultModelMissing with how to build it
 """
 
@@ -89,7 +89,7 @@ def resolve_default_model(build: bool = True, preset: str | None = None) -> Path
 
 def _duration(spec: Preset) -> str:
     """The expected build time, said with what it rests on: the cpu build took 18 minutes on a 2-core AMD
-    EPYC VM and 51 on a 2-core Intel Xeon VM (docs/results.md), so a bare figure would mislead."""
+    EPYC VM (v8) and 51 on a 2-core Intel Xeon VM (v9; docs/benchmarks.md), so a bare figure would mislead."""
     if spec.name == "gpu":
         return f"about {spec.expected_minutes:.0f} min, an estimate: the gpu preset has not been timed yet"
     return f"about {spec.expected_minutes:.0f} min on the 2-core VM it was timed on, up to 3x on a slower CPU"

@@ -3,7 +3,7 @@
 - ``micro``: seconds; for tests only (it learns nothing useful).
 - ``cpu``: the default. Its step count was budgeted from the step time on a 2-core AMD EPYC VM, where the
   whole ``python -m train.bootstrap`` (corpus included) took about 18 minutes with v8's 400-step warm-up;
-  the 1,200-step warm-up costs 6% more (``bench/build_schedule.py``). On a 2-core Intel Xeon VM the build
+  the 1,200-step warm-up costs 5% more (``bench/build_schedule.py``). On a 2-core Intel Xeon VM the build
   took 51 minutes (docs/benchmarks.md). It learns each variant's reply format and to copy behind its
   prompt, but not yet to act well (docs/results.md).
 - ``gpu``: larger and longer; picked automatically when CUDA is present.
