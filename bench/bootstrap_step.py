@@ -79,12 +79,7 @@ def main() -> int:
     share = {"web": 0.5, "shop": 0.5}
     stream = mixed_batches(data, max(preset.batch_tokens, longest), 0, tok.pad_token_id, share)
     batches = [next(stream) for _ in range(args.batches)]
-    config = preset.llama_config(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
+    config = preset.llama_config_for(tok)
     from transformers import LlamaForCausalLM
 
     model = LlamaForCausalLM(config)

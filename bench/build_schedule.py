@@ -80,12 +80,7 @@ def main() -> int:
         dict(preset.step_share),
         dict(preset.env_batch_tokens),
     )
-    config = preset.llama_config(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
+    config = preset.llama_config_for(tok)
     model = LlamaForCausalLM(config)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)

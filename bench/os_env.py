@@ -20,6 +20,7 @@ import json
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,17 @@ def percentile(values: list[float], q: float) -> float:
 
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
+
+
+def run_threads(worker: Callable[[], None], n: int) -> float:
+    """Run ``worker`` in ``n`` threads at once and return the wall seconds until the last one finished."""
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
 
 
 def wait_warm(pool: SandboxPool, n: int = 1) -> None:
@@ -109,14 +121,7 @@ def env_oracle(pool: SandboxPool, task_ids: list[str], concurrency: int) -> tupl
         env.close()
 
     wait_warm(pool, min(concurrency, pool.size))
-    start = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    return len(task_ids) / elapsed, statistics.mean(scores)
+    return len(task_ids) / run_threads(worker, concurrency), statistics.mean(scores)
 
 
 # -- the naive baseline ----------------------------------------------------------------------------------------
@@ -202,13 +207,7 @@ def naive_oracle(
             with lock:
                 scores.append(verdict.score)
 
-    start = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return len(tasks) / (time.perf_counter() - start), statistics.mean(scores)
+    return len(tasks) / run_threads(worker, concurrency), statistics.mean(scores)
 
 
 def main() -> None:

@@ -61,8 +61,18 @@ def _close_env(env: gym.Env | None) -> None:
         warnings.warn(f"closing env failed: {type(exc).__name__}: {exc}", stacklevel=2)
 
 
-def _timeout_error(timeout: float) -> str:
-    return f"EpisodeTimeout: no result after {timeout:g} s"
+def _timeout_record(agent_name: str, job: EpisodeJob, started: str, timeout: float | None) -> EpisodeRecord:
+    """The errored record of an episode given up at its deadline; both executors write the same one."""
+    seconds = float(timeout or 0.0)
+    return error_record(
+        agent_name,
+        job.env_name,
+        job.task_id,
+        job.seed,
+        f"EpisodeTimeout: no result after {seconds:g} s",
+        started_at=started,
+        wall_s=seconds,
+    )
 
 
 class LocalExecutor:
@@ -169,18 +179,7 @@ class LocalExecutor:
             if now >= deadline:
                 del inflight[key]
                 abandoned.add(key)
-                timeout = float(self.episode_timeout or 0.0)
-                on_record(
-                    error_record(
-                        self.agent.name,
-                        job.env_name,
-                        job.task_id,
-                        job.seed,
-                        _timeout_error(timeout),
-                        started_at=started,
-                        wall_s=timeout,
-                    )
-                )
+                on_record(_timeout_record(self.agent.name, job, started, self.episode_timeout))
 
     def close(self) -> None:
         with self._idle_lock:
@@ -322,18 +321,7 @@ class RayExecutor:
                 if now >= deadline:
                     del inflight[ref]
                     ray.cancel(ref, force=True)
-                    timeout = float(self.episode_timeout or 0.0)
-                    on_record(
-                        error_record(
-                            name,
-                            job.env_name,
-                            job.task_id,
-                            job.seed,
-                            _timeout_error(timeout),
-                            started_at=started,
-                            wall_s=timeout,
-                        )
-                    )
+                    on_record(_timeout_record(name, job, started, self.episode_timeout))
 
     def close(self) -> None:
         if self._ray is not None and self._started_ray:

@@ -395,12 +395,7 @@ def train(
     phases.append(("train", stream, preset.steps, losses))
 
     # model
-    model_config = preset.llama_config(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
+    model_config = preset.llama_config_for(tok)
     model = LlamaForCausalLM(model_config).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() >= 2]

@@ -12,7 +12,7 @@ Example::
 
     from train.presets import get_preset
     preset = get_preset("cpu")
-    config = preset.llama_config(vocab_size=2048)
+    config = preset.llama_config_for(tokenizer)  # a tokenizer trained for this preset
 """
 
 from __future__ import annotations
@@ -81,6 +81,10 @@ class Preset:
     grad_clip: float = 1.0
     threads: int = 2  # torch CPU threads (ignored on CUDA)
     expected_minutes: float = 1.0  # printed before a build, measured on the 2-core VM (corpus included)
+
+    def llama_config_for(self, tok: Any) -> LlamaConfig:
+        """The model's ``LlamaConfig`` for a trained tokenizer: its size and its special tokens' ids."""
+        return self.llama_config(len(tok), tok.bos_token_id, tok.eos_token_id, tok.pad_token_id)
 
     def llama_config(
         self, vocab_size: int, bos_token_id: int, eos_token_id: int, pad_token_id: int

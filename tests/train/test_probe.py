@@ -19,12 +19,7 @@ def untrained_micro_model(texts: list[str], vocab_size: int) -> tuple[Any, Any]:
 
     tok = train_tokenizer(texts, vocab_size=vocab_size)
     torch.manual_seed(0)
-    config = get_preset("micro").llama_config(
-        vocab_size=len(tok),
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
+    config = get_preset("micro").llama_config_for(tok)
     return tok, LlamaForCausalLM(config).eval()
 
 
