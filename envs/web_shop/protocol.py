@@ -275,6 +275,25 @@ _JSON_DEMO_INSTR = (
     "i am looking for a gluten free dark chocolate bar from cocoa ridge in sea salt flavor, and price lower "
     "than 20.00 dollars"
 )
+# The item page the demo stays on for two steps (an option is selected, then Buy Now is clicked): page
+# text, search bar, clickables.
+_DEMO_ITEM_PAGE: tuple[str, bool, tuple[str, ...]] = (
+    f"Instruction: [SEP] {_JSON_DEMO_INSTR} [SEP] Back to Search [SEP] < Prev [SEP] flavor [SEP] caramel "
+    "[SEP] sea salt [SEP] mint [SEP] Cocoa Ridge Gluten Free Dark Chocolate Bar, 3.5 Oz [SEP] "
+    "Price: $12.49 [SEP] Rating: 4.4 [SEP] Description [SEP] Features [SEP] Reviews [SEP] Buy Now",
+    False,
+    (
+        "Back to Search",
+        "< Prev",
+        "caramel",
+        "sea salt",
+        "mint",
+        "Description",
+        "Features",
+        "Reviews",
+        "Buy Now",
+    ),
+)
 _JSON_DEMO: tuple[tuple[str, bool, tuple[str, ...], str, Action], ...] = (
     (
         f"WebShop [SEP] Instruction: [SEP] {_JSON_DEMO_INSTR} [SEP] Search",
@@ -295,40 +314,12 @@ _JSON_DEMO: tuple[tuple[str, bool, tuple[str, ...], str, Action], ...] = (
         Action("click", "B0K3P9QX2M"),
     ),
     (
-        f"Instruction: [SEP] {_JSON_DEMO_INSTR} [SEP] Back to Search [SEP] < Prev [SEP] flavor [SEP] caramel "
-        "[SEP] sea salt [SEP] mint [SEP] Cocoa Ridge Gluten Free Dark Chocolate Bar, 3.5 Oz [SEP] "
-        "Price: $12.49 [SEP] Rating: 4.4 [SEP] Description [SEP] Features [SEP] Reviews [SEP] Buy Now",
-        False,
-        (
-            "Back to Search",
-            "< Prev",
-            "caramel",
-            "sea salt",
-            "mint",
-            "Description",
-            "Features",
-            "Reviews",
-            "Buy Now",
-        ),
+        *_DEMO_ITEM_PAGE,
         "The instruction asks for the sea salt flavor, so I select it.",
         Action("click", "sea salt"),
     ),
     (
-        f"Instruction: [SEP] {_JSON_DEMO_INSTR} [SEP] Back to Search [SEP] < Prev [SEP] flavor [SEP] caramel "
-        "[SEP] sea salt [SEP] mint [SEP] Cocoa Ridge Gluten Free Dark Chocolate Bar, 3.5 Oz [SEP] "
-        "Price: $12.49 [SEP] Rating: 4.4 [SEP] Description [SEP] Features [SEP] Reviews [SEP] Buy Now",
-        False,
-        (
-            "Back to Search",
-            "< Prev",
-            "caramel",
-            "sea salt",
-            "mint",
-            "Description",
-            "Features",
-            "Reviews",
-            "Buy Now",
-        ),
+        *_DEMO_ITEM_PAGE,
         "Every requirement is met, so I buy it.",
         Action("click", "Buy Now"),
     ),
