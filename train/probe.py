@@ -16,23 +16,33 @@ conversation, with the oracle's replies in context. Per env it reports:
 - ``drill_loss_shifted``: the same, bare, with the copy of random length at a random place and distance
   (``train.copy_task.copy_batch`` with ``shift=1``): low only if the model copies by matching content, not by position.
 
-Teacher-forced figures are upper bounds of what greedy decoding does in an episode; ``action_acc`` tracks the
-benchmark score best.
+Teacher-forced figures are upper bounds of what greedy decoding does in an episode. With ``--free`` the probe
+also lets the model write each reply itself (greedy, from the oracle's history up to that turn) and parses it
+with the env's own parser:
+
+- ``free_action_acc``: the share of those replies whose parsed action equals the oracle's;
+- ``free_invalid``: the share the env's parser refuses (the episode would lose that turn).
+
+Why: the thought before an action is not judged teacher-forced, yet a free thought that restates a wrong
+value, or runs on, is where a small model's episodes fail; ``free_action_acc`` sees that, at the cost of
+generating every reply (minutes on CPU, where the teacher-forced pass takes one).
 
 Example::
 
     python -m train.probe ~/.cache/promptless/models/default-cpu
     python -m train.probe /tmp/model --envs web,shop     # no Docker needed
     python -m train.probe /tmp/model --envs os --show 6  # and where the first replies go wrong
+    python -m train.probe /tmp/model --envs os --free    # and each reply written by the model itself
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +51,14 @@ from typing import Any
 PROBE_TASKS: dict[str, int] = {"os": 24, "web": 30, "shop": 20}
 FIRST_SEED = 1000
 _ACTION = re.compile(r'(Act:|Action:|Answer:|"action")')
+#: Where each env's reply parser lives: ``parse_reply(reply, variant)`` -> an action that compares by value.
+_PROTOCOLS: dict[str, str] = {
+    "os": "envs.os_shell.protocol",
+    "web": "envs.web_browse.protocol",
+    "shop": "envs.web_shop.protocol",
+}
+#: Tokens a free reply may take; the oracle's longest replies (shop json) are about 80.
+FREE_REPLY_TOKENS = 128
 
 
 @dataclass
@@ -158,6 +176,73 @@ def copy_drill_loss(
         return batch_loss(model, batch)[0].item()
 
 
+def free_steps(
+    write: Callable[[list[dict[str, str]]], str], records: Sequence[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per env, how often ``write`` (messages -> reply) takes the oracle's action at each of its turns.
+
+    Every assistant turn of every record is asked for once, from the record's prompt and the oracle's turns
+    before it; the reply and the oracle's are parsed by the env's ``parse_reply`` under the record's variant.
+    A reply the parser refuses counts as invalid (and wrong). ``free_action_acc_by_turn`` splits the share
+    by the reply's turn (5 and later pooled), as ``action_acc_by_turn`` does: an OS episode's turn 0 is its
+    command, turn 1 its answer."""
+    counts: dict[str, list[int]] = {}  # env -> [replies, right, invalid]
+    by_turn: dict[str, dict[int, list[int]]] = {}  # env -> turn -> [replies, right]
+    for record in records:
+        parse = importlib.import_module(_PROTOCOLS[record["env"]]).parse_reply
+        row = counts.setdefault(record["env"], [0, 0, 0])
+        messages = record["messages"]
+        turn = -1
+        for k, message in enumerate(messages):
+            if message["role"] != "assistant":
+                continue
+            turn += 1
+            wanted = parse(message["content"], record["variant"])
+            reply = write([*record["prompt"], *messages[:k]])
+            try:
+                right = parse(reply, record["variant"]) == wanted
+            except ValueError:  # every env's InvalidAction is a ValueError
+                right = False
+                row[2] += 1
+            row[0] += 1
+            row[1] += right
+            cell = by_turn.setdefault(record["env"], {}).setdefault(min(turn, 5), [0, 0])
+            cell[0] += 1
+            cell[1] += right
+    return {
+        name: {
+            "free_replies": n,
+            "free_action_acc": round(right / max(1, n), 3),
+            "free_invalid": round(invalid / max(1, n), 3),
+            "free_action_acc_by_turn": {t: round(r / c, 3) for t, (c, r) in sorted(by_turn[name].items())},
+        }
+        for name, (n, right, invalid) in sorted(counts.items())
+    }
+
+
+def greedy_writer(
+    model: Any, tok: Any, max_new_tokens: int = FREE_REPLY_TOKENS
+) -> Callable[[list[dict]], str]:
+    """A ``messages -> reply`` function: ``model``'s greedy reply under its chat template, up to ``<|end|>``."""
+    import torch
+
+    def write(messages: list[dict[str, str]]) -> str:
+        ids = tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
+        )
+        with torch.no_grad():
+            out = model.generate(
+                **ids,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                eos_token_id=tok.eos_token_id,
+                pad_token_id=tok.pad_token_id,
+            )
+        return tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+
+    return write
+
+
 def marked_first_reply(model: Any, tok: Any, record: dict[str, Any]) -> str:
     """The record's first reply, each token the model gets wrong shown as ``[right|guessed]``.
 
@@ -224,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--show", type=int, default=0, metavar="N", help="also print N first replies per env, errors marked"
     )
+    parser.add_argument(
+        "--free", action="store_true", help="also let the model write every reply itself (free_action_acc)"
+    )
     args = parser.parse_args(argv)
     names = [e.strip() for e in args.envs.split(",") if e.strip()]
     unknown = sorted(set(names) - set(PROBE_TASKS))
@@ -237,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = AutoModelForCausalLM.from_pretrained(args.model).eval()
     records = dev_records(names)
     result = probe(model, tok, records)
+    if args.free:
+        for name, figures in free_steps(greedy_writer(model, tok), records).items():
+            result[name].update(figures)
     for name in names:
         for record in [r for r in records if r["env"] == name][: args.show]:
             print(
@@ -249,6 +340,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{figures['drill_loss_bare']:.3f} bare, {figures['drill_loss_behind_prompt']:.3f} behind the prompt, "
             f"{figures['drill_loss_shifted']:.3f} shifted"
         )
+        if "free_action_acc" in figures:
+            print(
+                f"{name}: free_action_acc {figures['free_action_acc']:.3f}  free_invalid "
+                f"{figures['free_invalid']:.3f} ({figures['free_replies']} replies written by the model; "
+                f"by turn {figures['free_action_acc_by_turn']})"
+            )
     print(json.dumps(result))
     return 0
 

@@ -97,3 +97,81 @@ def test_copy_drill_loss_is_the_loss_on_the_repeat_bare_and_behind_a_prompt():
     behind = copy_drill_loss(model, tok, prompt, rows=4, span=6)
     assert abs(bare - direct([])) < 1e-4 and abs(behind - direct(prompt)) < 1e-4
     assert abs(bare - behind) > 1e-4  # the prompt changes what the model sees
+
+
+def _os_record(replies: list[str]) -> dict[str, Any]:
+    messages: list[dict[str, str]] = [{"role": "user", "content": "How many files are in /srv/cedar?"}]
+    for reply in replies:
+        messages += [
+            {"role": "assistant", "content": reply},
+            {"role": "user", "content": "The output of the OS:\n\n7"},
+        ]
+    return {
+        "env": "os",
+        "variant": "agentbench",
+        "prompt": [{"role": "user", "content": "Be an agent."}],
+        "messages": messages[:-1],
+    }
+
+
+def test_free_steps_parse_each_written_reply_against_the_oracles():
+    from train.probe import free_steps
+
+    oracle = [
+        "Think: I count them.\n\nAct: bash\n\n```bash\nls /srv/cedar | wc -l\n```",
+        "Think: It is 7.\n\nAct: answer(7)",
+    ]
+    record = _os_record(oracle)
+    seen: list[int] = []
+
+    def write(messages: list[dict[str, str]]) -> str:
+        seen.append(len(messages))
+        if len(messages) == 2:  # the first turn: the same command in other words (same parsed action)
+            return "Think: Counting.\n\nAct: bash\n\n```bash\nls /srv/cedar | wc -l\n```"
+        return "Think: It is 7.\n\nAct: answer(7."  # the second: not closed, so the parser refuses it
+
+    figures = free_steps(write, [record])
+    # the writer saw the prompt plus the oracle's history before each of its two turns
+    assert seen == [2, 4]
+    assert figures == {
+        "os": {
+            "free_replies": 2,
+            "free_action_acc": 0.5,
+            "free_invalid": 0.5,
+            "free_action_acc_by_turn": {0: 1.0, 1: 0.0},
+        }
+    }
+    wrong_value = free_steps(lambda m: oracle[0] if len(m) == 2 else "Act: answer(8)", [record])
+    assert wrong_value["os"]["free_invalid"] == 0.0  # well-formed, but not the oracle's answer
+    assert wrong_value["os"]["free_action_acc_by_turn"] == {0: 1.0, 1: 0.0}
+
+
+def test_greedy_writer_is_the_models_greedy_reply_under_its_chat_template():
+    import torch
+
+    from train.probe import greedy_writer
+
+    texts = ["Be an agent.", "How many files are in /srv/cedar?", "Act: answer(7)"] * 20
+    tok, model = untrained_micro_model(texts, vocab_size=320)
+    with torch.no_grad():  # special tokens' logits to 0 (embeddings are tied), so that the reply has text
+        model.get_input_embeddings().weight[tok.all_special_ids] = 0.0
+    messages = [{"role": "user", "content": "How many files are in /srv/cedar?"}]
+    # the reference: argmax one token at a time, from the template's text with the assistant turn opened
+    ids = tok(
+        tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False),
+        add_special_tokens=False,
+    ).input_ids
+    assert tok.convert_ids_to_tokens(ids[-1]) == "<|assistant|>"
+    new: list[int] = []
+    for _ in range(6):
+        with torch.no_grad():
+            nxt = int(model(input_ids=torch.tensor([ids + new])).logits[0, -1].argmax())
+        new.append(nxt)
+        if nxt == tok.eos_token_id:
+            break
+    expected = tok.decode(new, skip_special_tokens=True)
+    assert expected.strip()  # a reply with text, so that the comparison below can fail
+    assert greedy_writer(model, tok, max_new_tokens=6)(messages) == expected
+    assert greedy_writer(model, tok, max_new_tokens=2)(messages) == tok.decode(
+        new[:2], skip_special_tokens=True
+    )
