@@ -73,6 +73,14 @@ class EnvProbe:
     actions_right: int = 0
     by_turn: dict[int, list[int]] = field(default_factory=dict)  # turn index -> [replies, actions right]
 
+    def add_reply(self, turn: int, right: bool) -> None:
+        """Count one judged reply, in its turn's row (turns 5 and later pooled)."""
+        self.replies += 1
+        self.actions_right += right
+        row = self.by_turn.setdefault(min(turn, 5), [0, 0])
+        row[0] += 1
+        row[1] += right
+
     def summary(self) -> dict[str, Any]:
         return {
             "reply_acc": round(self.reply_right / max(1, self.reply_tokens), 3),
@@ -186,38 +194,36 @@ def free_steps(
     A reply the parser refuses counts as invalid (and wrong). ``free_action_acc_by_turn`` splits the share
     by the reply's turn (5 and later pooled), as ``action_acc_by_turn`` does: an OS episode's turn 0 is its
     command, turn 1 its answer."""
-    counts: dict[str, list[int]] = {}  # env -> [replies, right, invalid]
-    by_turn: dict[str, dict[int, list[int]]] = {}  # env -> turn -> [replies, right]
+    counts: dict[str, EnvProbe] = {}
+    invalid: dict[str, int] = {}
     for record in records:
-        parse = importlib.import_module(_PROTOCOLS[record["env"]]).parse_reply
-        row = counts.setdefault(record["env"], [0, 0, 0])
+        name, variant = record["env"], record["variant"]
+        parse = importlib.import_module(_PROTOCOLS[name]).parse_reply
+        acc = counts.setdefault(name, EnvProbe())
         messages = record["messages"]
         turn = -1
         for k, message in enumerate(messages):
             if message["role"] != "assistant":
                 continue
             turn += 1
-            wanted = parse(message["content"], record["variant"])
+            wanted = parse(message["content"], variant)
             reply = write([*record["prompt"], *messages[:k]])
             try:
-                right = parse(reply, record["variant"]) == wanted
+                right = parse(reply, variant) == wanted
             except ValueError:  # every env's InvalidAction is a ValueError
                 right = False
-                row[2] += 1
-            row[0] += 1
-            row[1] += right
-            cell = by_turn.setdefault(record["env"], {}).setdefault(min(turn, 5), [0, 0])
-            cell[0] += 1
-            cell[1] += right
-    return {
-        name: {
-            "free_replies": n,
-            "free_action_acc": round(right / max(1, n), 3),
-            "free_invalid": round(invalid / max(1, n), 3),
-            "free_action_acc_by_turn": {t: round(r / c, 3) for t, (c, r) in sorted(by_turn[name].items())},
+                invalid[name] = invalid.get(name, 0) + 1
+            acc.add_reply(turn, right)
+    result = {}
+    for name, acc in sorted(counts.items()):
+        figures = acc.summary()
+        result[name] = {
+            "free_replies": acc.replies,
+            "free_action_acc": figures["action_acc"],
+            "free_invalid": round(invalid.get(name, 0) / max(1, acc.replies), 3),
+            "free_action_acc_by_turn": figures["action_acc_by_turn"],
         }
-        for name, (n, right, invalid) in sorted(counts.items())
-    }
+    return result
 
 
 def greedy_writer(
@@ -273,11 +279,7 @@ def _count(acc: EnvProbe, ids: list[int], targets: list[bool], guess: list[int],
     turn, at, right, inside = -1, 0, True, False
 
     def close() -> None:
-        acc.replies += 1
-        acc.actions_right += right
-        row = acc.by_turn.setdefault(min(turn, 5), [0, 0])
-        row[0] += 1
-        row[1] += right
+        acc.add_reply(turn, right)
 
     for i in range(1, len(ids)):
         if targets[i]:
