@@ -26,6 +26,7 @@ import json
 import math
 import os
 import random
+import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -163,9 +164,9 @@ class Batch:
 def batches(data: Sequence[Sample], batch_tokens: int, seed: int, pad_id: int) -> Iterator[Batch]:
     """Endless, seeded stream of batches; each holds episodes of one prompt, similar in length.
 
-    Each epoch shuffles, groups the episodes by prompt, sorts each group's windows of 64 by length, cuts
-    them into batches whose prompt plus padded episodes hold at most ``batch_tokens`` tokens, and shuffles
-    the batches: little padding, the prompt computed once per batch, still a random order.
+    Each epoch shuffles, groups the episodes by prompt, sorts each group's windows (``sort_window``) by
+    length, cuts them into batches whose prompt plus padded episodes hold at most ``batch_tokens`` tokens,
+    and shuffles the batches: little padding, the prompt computed once per batch, still a random order.
     """
     rng = random.Random(seed)
     while True:
@@ -177,8 +178,11 @@ def batches(data: Sequence[Sample], batch_tokens: int, seed: int, pad_id: int) -
         epoch: list[list[int]] = []
         for members in by_prompt.values():
             prompt_len = len(data[members[0]].prompt)
-            for start in range(0, len(members), 64):
-                window = sorted(members[start : start + 64], key=lambda i: len(data[i].ids))
+            size = sort_window(
+                prompt_len, statistics.median_low(len(data[i].ids) for i in members), batch_tokens
+            )
+            for start in range(0, len(members), size):
+                window = sorted(members[start : start + size], key=lambda i: len(data[i].ids))
                 current: list[int] = []
                 for i in window:
                     widest = max([len(data[j].ids) for j in current] + [len(data[i].ids)])
@@ -191,6 +195,17 @@ def batches(data: Sequence[Sample], batch_tokens: int, seed: int, pad_id: int) -
         rng.shuffle(epoch)
         for group in epoch:
             yield collate([data[i] for i in group], pad_id)
+
+
+def sort_window(prompt_len: int, typical: int, batch_tokens: int) -> int:
+    """How many episodes ``batches`` sorts by length at a time: 64, or enough episodes of the ``typical``
+    (median) length to fill two batches when the budget holds more.
+
+    Why: a batch is cut from one window, so a fixed window of 64 capped the ``gpu`` preset's OS batches
+    (65,536 tokens) at 64 conversations, about 9,000 tokens; the cpu preset's budgets stay under it (its
+    batches are the same as with the fixed window)."""
+    fill = max(1, (batch_tokens - prompt_len) // max(1, typical))
+    return max(64, 2 * fill)
 
 
 def mixed_batches(

@@ -117,6 +117,22 @@ def test_batches_share_one_prompt_respect_the_budget_and_target_only_replies():
     assert seen >= len(data)
 
 
+def test_a_large_budget_fills_batches_past_64_conversations_and_a_small_one_keeps_windows_of_64():
+    from train.bootstrap import sort_window
+
+    tok = train_tokenizer(["hello world 123", "Act: answer(7)", "You are an agent."] * 10, vocab_size=300)
+    data = [s for s in _tiny_samples(tok, 4) for _ in range(100)]  # 400 short conversations, one prompt
+    prompt_len, longest = len(data[0].prompt), max(len(s.ids) for s in data)
+    budget = prompt_len + 300 * longest  # room for 300 rows of any length
+    batch = next(batches(data, budget, seed=0, pad_id=tok.pad_token_id))
+    # a fixed window of 64 capped every batch at 64 rows whatever the budget (the gpu preset's OS batches)
+    assert batch.ids.shape[0] > 64
+    assert prompt_len + batch.ids.numel() <= budget
+    assert sort_window(prompt_len, longest, budget) >= 2 * 300
+    # the cpu preset's budgets hold fewer than 32 typical conversations: its windows stay at 64
+    assert sort_window(315, 132, 3365) == 64 and sort_window(939, 1127, 6144) == 64
+
+
 def test_step_share_sets_each_envs_share_of_the_steps_whatever_its_lengths():
     from dataclasses import replace
 

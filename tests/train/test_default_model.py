@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,19 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
     assert with_overrides(cpu, rope_theta=1e6).fingerprint() != before
     assert with_overrides(cpu, copy_after_prompt=True).fingerprint() != before
     assert get_preset("cpu").fingerprint() != before  # the current preset trains differently: rebuild
+
+
+def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
+    from train.bootstrap import BootstrapConfig
+
+    cpu, gpu = get_preset("cpu"), get_preset("gpu")
+    # one corpus cache serves both builds: a user who built the cpu model does not replay the oracles
+    assert BootstrapConfig(cpu, Path("a")).corpus_config() == BootstrapConfig(gpu, Path("b")).corpus_config()
+    # without a shifted warm-up opened by <|bos|> and each env's share of the steps, the cpu models copied
+    # nothing behind their prompts and OS got a few percent of the steps (docs/results.md)
+    for field in ("step_share", "copy_shift", "copy_bos", "renamed_copies", "pretokenizer"):
+        assert getattr(gpu, field) == getattr(cpu, field), field
+    assert gpu.copy_warmup_steps >= cpu.copy_warmup_steps and gpu.copy_weight > 0
+    assert (
+        gpu.hidden_size > cpu.hidden_size and gpu.steps * gpu.batch_tokens > 4 * cpu.steps * cpu.batch_tokens
+    )
