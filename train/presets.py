@@ -61,6 +61,11 @@ class Preset:
     renamed_copies: int = 0  # name-swapped copies of each OS transcript (train/augment.py)
     copy_warmup_steps: int = 0  # steps of copy batches alone before the corpus (forms induction heads first)
     copy_span: int = 32
+    # After ``copy_warmup_steps``, up to ``copy_extra_steps`` more warm-up steps (at the full shift) until the
+    # drill's mean loss over 50 steps is under ``copy_formed_loss`` (0: off): when the induction head forms
+    # depends on the seed (train.bootstrap.copy_formed)
+    copy_formed_loss: float = 0.0
+    copy_extra_steps: int = 0
     # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
     # solved by looking a fixed distance back (docs/results.md)
@@ -135,6 +140,8 @@ LEGACY_VALUES: dict[str, Any] = {
     "crop_prompts": 0.0,
     "copy_shift": 0.0,
     "copy_bos": False,
+    "copy_formed_loss": 0.0,
+    "copy_extra_steps": 0,
 }
 
 PRESETS: dict[str, Preset] = {

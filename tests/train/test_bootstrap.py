@@ -242,6 +242,33 @@ def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path
     assert sum(warm[-5:]) / 5 < sum(warm[:5]) / 5  # the copy drill is learned, not just run
 
 
+def test_the_warm_up_runs_on_until_the_drill_is_learnt_and_no_further(tiny_corpus, tmp_path):
+    from train.bootstrap import copy_formed
+
+    assert not copy_formed([0.1] * 49, 1.0) and copy_formed([0.1] * 50, 1.0)
+    assert not copy_formed([5.0] * 50 + [0.1] * 10, 1.0) and not copy_formed([0.1] * 50, 0.0)
+    # a bar no micro model reaches: every extra step runs, each at the full shift
+    folder, _ = train_micro(
+        tiny_corpus,
+        tmp_path / "a",
+        copy_warmup_steps=4,
+        copy_extra_steps=5,
+        copy_formed_loss=1e-6,
+        copy_span=8,
+    )
+    assert len(json.loads((folder / "metrics.json").read_text())["copy_warmup_loss"]) == 9
+    # a bar already met after the fixed steps (50 of them, mean far under 1e6): none runs
+    folder, _ = train_micro(
+        tiny_corpus,
+        tmp_path / "b",
+        copy_warmup_steps=50,
+        copy_extra_steps=5,
+        copy_formed_loss=1e6,
+        copy_span=8,
+    )
+    assert len(json.loads((folder / "metrics.json").read_text())["copy_warmup_loss"]) == 50
+
+
 def test_copy_rows_after_a_prompt_run_behind_a_growing_then_whole_training_prompt(
     tiny_corpus, tmp_path, monkeypatch
 ):
