@@ -104,6 +104,8 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
         "crop_prompts",
         "copy_shift",
         "copy_bos",
+        "copy_formed_loss",
+        "copy_extra_steps",
     }
     cpu = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)  # v8's fields
     fields = cpu.as_dict()
@@ -116,6 +118,10 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
     assert with_overrides(cpu, rope_theta=1e6).fingerprint() != before
     assert with_overrides(cpu, copy_after_prompt=True).fingerprint() != before
     assert get_preset("cpu").fingerprint() != before  # the current preset trains differently: rebuild
+    # the warm-up's stopping bar, added after v9 and off, keeps v9's marker current; turning it on rebuilds
+    assert get_preset("cpu").fingerprint() == "5415c2f99fdc860f"  # what the v9 build's COMPLETE marker holds
+    on = with_overrides(get_preset("cpu"), copy_formed_loss=1.0, copy_extra_steps=800)
+    assert on.fingerprint() != get_preset("cpu").fingerprint()
 
 
 def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
