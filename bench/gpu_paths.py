@@ -147,8 +147,13 @@ def main() -> int:
         del model
 
         # 2. the real training path, a few steps
-        short = with_overrides(preset, steps=args.train_steps, copy_warmup_steps=2, envs=("web", "shop"))
-        short = with_overrides(short, step_share=(("web", 0.4), ("shop", 0.6)))
+        short = with_overrides(
+            preset,
+            steps=args.train_steps,
+            copy_warmup_steps=2,
+            envs=("web", "shop"),
+            step_share=(("web", 0.4), ("shop", 0.6)),
+        )
         info = {"path": str(corpus.path), "data_hash": corpus.data_hash}
         started = time.perf_counter()
         out = train(records, info, BootstrapConfig(preset=short, out=Path(folder) / "model", progress=False))
