@@ -36,10 +36,10 @@ from train.bootstrap import (  # noqa: E402
     BootstrapConfig,
     batch_loss,
     cpu_has_bf16,
+    drill_loss,
     encode_all,
     mixed_batches,
 )
-from train.copy_task import copy_batch, copy_loss, opened_by  # noqa: E402
 from train.corpus import build_corpus  # noqa: E402
 from train.default_model import default_model_dir  # noqa: E402
 from train.presets import get_preset  # noqa: E402
@@ -86,11 +86,9 @@ def main() -> int:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     bf16 = cpu_has_bf16()
     copy_rng = torch.Generator().manual_seed(0)
-    first_id = max(tok.all_special_ids) + 1
 
     def drill() -> torch.Tensor:
-        ids, targets = copy_batch(copy_rng, len(tok), first_id, preset.copy_rows, preset.copy_span, 1.0)
-        return copy_loss(model, *opened_by(ids, targets, tok.bos_token_id))
+        return drill_loss(model, tok, preset, copy_rng)
 
     def main_loss() -> torch.Tensor:
         loss, _ = batch_loss(model, next(stream))

@@ -39,12 +39,12 @@ from agents.backends.hf import HFBackend  # noqa: E402
 from train.bootstrap import (  # noqa: E402
     BootstrapConfig,
     batch_loss,
+    drill_loss,
     encode_all,
     mixed_batches,
     tokenizer_texts,
     train,
 )
-from train.copy_task import copy_batch, copy_loss, opened_by  # noqa: E402
 from train.corpus import CorpusConfig, build_corpus  # noqa: E402
 from train.presets import Preset, get_preset, with_overrides  # noqa: E402
 from train.tokenizer import train_tokenizer  # noqa: E402
@@ -60,18 +60,12 @@ def time_steps(model, batches, preset: Preset, tok, device: torch.device, bf16: 
     drill batch, backward, AdamW, as ``train.bootstrap`` does after its warm-up."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     generator = torch.Generator().manual_seed(0)
-    vocab = model.config.vocab_size
-    first_id = max(tok.all_special_ids) + 1  # specials keep their meaning, as in train.bootstrap
     _sync(device)
     started = time.perf_counter()
     for batch in batches:
-        ids, targets = copy_batch(
-            generator, vocab, first_id, preset.copy_rows, preset.copy_span, preset.copy_shift
-        )
-        ids, targets = opened_by(ids, targets, tok.bos_token_id)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss, _ = batch_loss(model, batch.to(device))
-            loss = loss + preset.copy_weight * copy_loss(model, ids.to(device), targets.to(device))
+            loss = loss + preset.copy_weight * drill_loss(model, tok, preset, generator)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

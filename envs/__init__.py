@@ -13,6 +13,8 @@ library: an env is usable and testable on its own.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -44,6 +46,21 @@ def env_id(name: str) -> str:
     raise ValueError(f"unknown env {name!r}; choose one of {list(ENV_SPECS)}")
 
 
+def reply_parser(name: str) -> Callable[[str, str], Any]:
+    """The ``parse_reply(reply, variant)`` of env ``name``'s protocol module: a reply -> the action it
+    names, equal by value to the oracle's; ``ValueError`` when the reply is not in the variant's format.
+
+    Why: tools that judge replies outside an episode (``train.probe``) need each env's parser without a
+    second map of env names to modules; every env package keeps its parser in ``<package>.protocol``."""
+    package = ENV_SPECS[_short_name(name)][1].split(":")[0].rsplit(".", 1)[0]
+    return importlib.import_module(f"{package}.protocol").parse_reply
+
+
+def _short_name(name: str) -> str:
+    gym_id = env_id(name)
+    return next(short for short, spec in ENV_SPECS.items() if spec[0] == gym_id)
+
+
 def make(name: str, **kwargs: Any) -> gym.Env:
     """Create an env by short name or id, e.g. ``make("shop", split="test")``."""
     return gym.make(env_id(name), **kwargs)
@@ -61,4 +78,5 @@ __all__ = [
     "env_id",
     "get_split",
     "make",
+    "reply_parser",
 ]

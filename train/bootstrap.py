@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import GenerationConfig, LlamaForCausalLM
+from transformers import GenerationConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from train.augment import with_renamed_copies
 from train.copy_task import copy_batch, copy_loss, opened_by
@@ -169,6 +169,14 @@ def batches(data: Sequence[Sample], batch_tokens: int, seed: int, pad_id: int) -
     and shuffles the batches: little padding, the prompt computed once per batch, still a random order.
     """
     rng = random.Random(seed)
+    lengths: dict[tuple[int, ...], list[int]] = {}
+    for sample in data:
+        lengths.setdefault(sample.prompt, []).append(len(sample.ids))
+    # a prompt's episodes are the same every epoch, so their window size is too
+    window_size = {
+        prompt: sort_window(len(prompt), statistics.median_low(group), batch_tokens)
+        for prompt, group in lengths.items()
+    }
     while True:
         order = list(range(len(data)))
         rng.shuffle(order)
@@ -176,16 +184,13 @@ def batches(data: Sequence[Sample], batch_tokens: int, seed: int, pad_id: int) -
         for i in order:
             by_prompt.setdefault(data[i].prompt, []).append(i)
         epoch: list[list[int]] = []
-        for members in by_prompt.values():
-            prompt_len = len(data[members[0]].prompt)
-            size = sort_window(
-                prompt_len, statistics.median_low(len(data[i].ids) for i in members), batch_tokens
-            )
+        for prompt, members in by_prompt.items():
+            prompt_len, size = len(prompt), window_size[prompt]
             for start in range(0, len(members), size):
                 window = sorted(members[start : start + size], key=lambda i: len(data[i].ids))
                 current: list[int] = []
                 for i in window:
-                    widest = max([len(data[j].ids) for j in current] + [len(data[i].ids)])
+                    widest = len(data[i].ids)  # the window is sorted: the newcomer is the longest
                     if current and prompt_len + widest * (len(current) + 1) > batch_tokens:
                         epoch.append(current)
                         current = []
@@ -310,6 +315,40 @@ def batch_loss(model: LlamaForCausalLM, batch: Batch, env_weight: float = 0.0) -
     reply_loss = (nll * targets).sum() / targets.sum().clamp(min=1)
     weights = targets + env_weight * (batch.real[:, 1:] & ~batch.targets[:, 1:]).float()
     return (nll * weights).sum() / weights.sum().clamp(min=1e-9), reply_loss.item()
+
+
+def drill_loss(
+    model: torch.nn.Module,
+    tok: PreTrainedTokenizerFast,
+    preset: Preset,
+    rng: torch.Generator,
+    progress: float = 1.0,
+    prompts: Sequence[tuple[int, ...]] = (),
+) -> torch.Tensor:
+    """The loss of one fresh batch of the synthetic copy task (train/copy_task.py) at ``progress`` (0 to 1)
+    of the warm-up; after it, 1. Module-level so that the benches time the drill ``train`` runs.
+
+    The rows' layout strays ``progress * copy_shift`` from ``x x``: fully shifted from the start, the drill
+    stayed at chance for 1,000 steps; grown from 0, content matching forms (docs/results.md). With
+    ``prompts`` (``copy_after_prompt``) the rows follow ``<|bos|>`` and the last ``progress`` of one of
+    them: behind a whole prompt from the start, the drill's loss stayed at chance for 400 steps (7.7 nats;
+    without a prompt it is below 0.04 by step 250), so the warm-up lengthens the prompt from nothing to all
+    of it. With ``copy_bos`` a bare row opens with ``<|bos|>`` as every conversation does: without it, an
+    induction head formed on the rows copied nothing behind a prompt (13.9 nats), with it 2.6, and the model
+    copied the task's paths into its commands (docs/results.md)."""
+    device = next(model.parameters()).device
+    first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
+    shift = preset.copy_shift * progress
+    ids, targets = copy_batch(rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift)
+    if not prompts or progress <= 0:
+        if preset.copy_bos:
+            ids, targets = opened_by(ids, targets, tok.bos_token_id)
+        return copy_loss(model, ids.to(device), targets.to(device))
+    prompt = prompts[int(torch.randint(len(prompts), (1,), generator=rng))]
+    keep = max(1, round(progress * (len(prompt) - 1)))
+    prompt = prompt[:1] + prompt[len(prompt) - keep :]
+    batch = Batch(torch.tensor([prompt]), ids, targets, torch.ones_like(targets)).to(device)
+    return batch_loss(model, batch)[0]
 
 
 def cpu_has_bf16() -> bool:
@@ -440,7 +479,6 @@ def train(
     train_started = time.monotonic()
     stopped_early = False
     copy_rng = torch.Generator().manual_seed(config.seed)
-    first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     bar = _progress(config.progress)
     copy_losses: list[float] = []
 
@@ -448,30 +486,7 @@ def train(
     drill_prompts = sorted({s.prompt for s in data}) if preset.copy_after_prompt else []
 
     def copy_drill(progress: float = 1.0) -> torch.Tensor:
-        """The loss of one fresh batch of the synthetic copy task (train/copy_task.py) at ``progress`` (0 to
-        1) of the warm-up; after it, 1.
-
-        The rows' layout strays ``progress * copy_shift`` from ``x x``: fully shifted from the start, the
-        drill stayed at chance for 1,000 steps; grown from 0, content matching forms (docs/results.md).
-        With ``copy_after_prompt`` the rows follow ``<|bos|>`` and the last ``progress`` of a training
-        prompt: behind a whole prompt from the start, the drill's loss stayed at chance for 400 steps
-        (7.7 nats; without a prompt it is below 0.04 by step 250), so the warm-up lengthens the prompt
-        from nothing to all of it. With ``copy_bos`` a bare row opens with ``<|bos|>`` as every conversation
-        does: without it, an induction head formed on the rows copied nothing behind a prompt (13.9 nats),
-        with it 2.6, and the model copied the task's paths into its commands (docs/results.md)."""
-        shift = preset.copy_shift * progress
-        ids, targets = copy_batch(
-            copy_rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift
-        )
-        if not drill_prompts or progress <= 0:
-            if preset.copy_bos:
-                ids, targets = opened_by(ids, targets, tok.bos_token_id)
-            return copy_loss(model, ids.to(device), targets.to(device))
-        prompt = drill_prompts[int(torch.randint(len(drill_prompts), (1,), generator=copy_rng))]
-        keep = max(1, round(progress * (len(prompt) - 1)))
-        prompt = prompt[:1] + prompt[len(prompt) - keep :]
-        batch = Batch(torch.tensor([prompt]), ids, targets, torch.ones_like(targets)).to(device)
-        return batch_loss(model, batch)[0]
+        return drill_loss(model, tok, preset, copy_rng, progress, drill_prompts)
 
     def optimizer_step(loss: torch.Tensor) -> None:
         loss.backward()

@@ -90,6 +90,6 @@ def resolve_default_model(build: bool = True, preset: str | None = None) -> Path
 def _duration(spec: Preset) -> str:
     """The expected build time, said with what it rests on: the cpu build took 18 minutes on a 2-core AMD
     EPYC VM (v8) and 51 on a 2-core Intel Xeon VM (v9; docs/benchmarks.md), so a bare figure would mislead."""
-    if spec.name == "gpu":
-        return f"about {spec.expected_minutes:.0f} min, an estimate: the gpu preset has not been timed yet"
+    if not spec.timed:
+        return f"about {spec.expected_minutes:.0f} min, an estimate: the {spec.name} preset has not been timed yet"
     return f"about {spec.expected_minutes:.0f} min on the 2-core VM it was timed on, up to 3x on a slower CPU"

@@ -87,6 +87,7 @@ class Preset:
     grad_clip: float = 1.0
     threads: int = 2  # torch CPU threads (ignored on CUDA)
     expected_minutes: float = 1.0  # printed before a build, measured on the 2-core VM (corpus included)
+    timed: bool = True  # False: expected_minutes is an estimate, no build of this preset has been timed
 
     def llama_config_for(self, tok: Any) -> LlamaConfig:
         """The model's ``LlamaConfig`` for a trained tokenizer: its size and its special tokens' ids."""
@@ -117,12 +118,13 @@ class Preset:
         return asdict(self)
 
     def fingerprint(self) -> str:
-        """Hash of every field that shapes the model (not ``expected_minutes``, a printed estimate).
+        """Hash of every field that shapes the model (not ``expected_minutes`` and ``timed``, printed only).
 
         A default model records the fingerprint of the preset that built it, so that a newer release whose
         preset trains differently rebuilds it instead of silently reusing the old weights."""
         fields = self.as_dict()
-        fields.pop("expected_minutes")
+        for printed in ("expected_minutes", "timed"):
+            fields.pop(printed)
         for name, value in LEGACY_VALUES.items():
             # A field added later, at the value every earlier build had, must not change the fingerprint:
             # that would rebuild an identical model.
@@ -221,6 +223,7 @@ PRESETS["gpu"] = replace(
     warmup_steps=100,
     copy_rows=32,
     expected_minutes=10.0,
+    timed=False,
 )
 
 

@@ -38,7 +38,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import re
 import sys
@@ -47,16 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import envs
+
 #: Dev tasks per env in the probe and the reset seed of the first; fixed so that figures stay comparable.
 PROBE_TASKS: dict[str, int] = {"os": 24, "web": 30, "shop": 20}
 FIRST_SEED = 1000
 _ACTION = re.compile(r'(Act:|Action:|Answer:|"action")')
-#: Where each env's reply parser lives: ``parse_reply(reply, variant)`` -> an action that compares by value.
-_PROTOCOLS: dict[str, str] = {
-    "os": "envs.os_shell.protocol",
-    "web": "envs.web_browse.protocol",
-    "shop": "envs.web_shop.protocol",
-}
 #: Tokens a free reply may take; the oracle's longest replies (shop json) are about 80.
 FREE_REPLY_TOKENS = 128
 
@@ -93,7 +88,6 @@ class EnvProbe:
 
 def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
     """The oracle's dev conversations of ``env_names`` under every variant, as the runner shows them."""
-    import envs
     from train.corpus import agent_records, play_oracle_variants
 
     records: list[dict[str, Any]] = []
@@ -198,7 +192,7 @@ def free_steps(
     invalid: dict[str, int] = {}
     for record in records:
         name, variant = record["env"], record["variant"]
-        parse = importlib.import_module(_PROTOCOLS[name]).parse_reply
+        parse = envs.reply_parser(name)
         acc = counts.setdefault(name, EnvProbe())
         messages = record["messages"]
         turn = -1
