@@ -65,7 +65,7 @@ def ablate(
     overrides: dict[str, Any],
     prompt: str = "full",
     preset_name: str = "cpu",
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Train ``preset_name`` with ``overrides`` on ``env_names``' corpus into ``out``, then probe it."""
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--preset", default="cpu")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a preset override")
     parser.add_argument("--prompt", choices=PROMPT_MODES, default="full")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None, help="default: the preset's")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:

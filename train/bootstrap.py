@@ -52,11 +52,19 @@ MARKER = "COMPLETE"  # written last; its presence means the folder is a finished
 class BootstrapConfig:
     preset: Preset
     out: Path
-    seed: int = 0
+    seed: int | None = None  # None: the preset's; another seed is written into the preset
     envs: tuple[str, ...] | None = None  # None: the preset's envs
     corpus_dir: Path | None = None  # None: the corpus cache
     max_minutes: float | None = None  # optional wall-clock guard; stopping early is recorded in metrics
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        # One seed, held by the preset: the saved model's fingerprint then tells a build with another seed
+        # from the default model, so the harness does not take one for the other.
+        if self.seed is None:
+            object.__setattr__(self, "seed", self.preset.seed)
+        elif self.seed != self.preset.seed:
+            object.__setattr__(self, "preset", with_overrides(self.preset, seed=self.seed))
 
     def corpus_config(self) -> CorpusConfig:
         return CorpusConfig(
@@ -636,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=None, help="model folder (default: the default-model cache)"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=None, help="default: the preset's")
     parser.add_argument(
         "--envs", default=None, help="comma-separated envs of the corpus (default: the preset's)"
     )

@@ -81,6 +81,17 @@ def test_same_seed_gives_same_weights(tiny_corpus, tmp_path):
         assert torch.equal(p, q)
 
 
+def test_the_seed_is_the_presets_unless_given_and_a_given_one_is_part_of_the_fingerprint(tmp_path):
+    preset = with_overrides(get_preset("micro"), seed=5)
+    config = BootstrapConfig(preset=preset, out=tmp_path)
+    assert config.seed == 5 and config.corpus_config().seed == 5 and config.preset == preset
+    other = BootstrapConfig(preset=preset, out=tmp_path, seed=3)
+    assert other.seed == 3 and other.preset.seed == 3 and other.corpus_config().seed == 3
+    # a build with another seed is not the preset's model: its fingerprint says so
+    assert other.preset.fingerprint() != preset.fingerprint()
+    assert BootstrapConfig(preset=preset, out=tmp_path, seed=5).preset.fingerprint() == preset.fingerprint()
+
+
 def test_conversation_without_prompt_is_refused(tiny_corpus, tmp_path):
     record = dict(tiny_corpus.records()[0], prompt=[])
     config = BootstrapConfig(preset=get_preset("micro"), out=tmp_path, progress=False)

@@ -106,6 +106,7 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
         "copy_bos",
         "copy_formed_loss",
         "copy_extra_steps",
+        "seed",
     }
     cpu = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)  # v8's fields
     fields = cpu.as_dict()
@@ -118,10 +119,11 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
     assert with_overrides(cpu, rope_theta=1e6).fingerprint() != before
     assert with_overrides(cpu, copy_after_prompt=True).fingerprint() != before
     assert get_preset("cpu").fingerprint() != before  # the current preset trains differently: rebuild
-    # the warm-up's stopping bar, added after v9 and off, keeps v9's marker current; turning it on rebuilds
-    assert get_preset("cpu").fingerprint() == "5415c2f99fdc860f"  # what the v9 build's COMPLETE marker holds
-    on = with_overrides(get_preset("cpu"), copy_formed_loss=1.0, copy_extra_steps=800)
-    assert on.fingerprint() != get_preset("cpu").fingerprint()
+    # v9 (seed 0, warm-up of a fixed length) is the current preset with the three later fields at their
+    # legacy values: its marker stays what it was, and the current preset rebuilds over it
+    v9 = with_overrides(get_preset("cpu"), copy_formed_loss=0.0, copy_extra_steps=0, seed=0)
+    assert v9.fingerprint() == "5415c2f99fdc860f"  # what the v9 build's COMPLETE marker holds
+    assert get_preset("cpu").fingerprint() == "28250e26abcb6b83" != v9.fingerprint()
 
 
 def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
@@ -132,7 +134,16 @@ def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
     assert BootstrapConfig(cpu, Path("a")).corpus_config() == BootstrapConfig(gpu, Path("b")).corpus_config()
     # without a shifted warm-up opened by <|bos|> and each env's share of the steps, the cpu models copied
     # nothing behind their prompts and OS got a few percent of the steps (docs/results.md)
-    for field in ("step_share", "copy_shift", "copy_bos", "renamed_copies", "pretokenizer"):
+    for field in (
+        "step_share",
+        "copy_shift",
+        "copy_bos",
+        "copy_formed_loss",
+        "copy_extra_steps",
+        "renamed_copies",
+        "pretokenizer",
+        "seed",
+    ):
         assert getattr(gpu, field) == getattr(cpu, field), field
     assert gpu.copy_warmup_steps >= cpu.copy_warmup_steps and gpu.copy_weight > 0
     assert (
