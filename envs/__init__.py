@@ -52,13 +52,9 @@ def reply_parser(name: str) -> Callable[[str, str], Any]:
 
     Why: tools that judge replies outside an episode (``train.probe``) need each env's parser without a
     second map of env names to modules; every env package keeps its parser in ``<package>.protocol``."""
-    package = ENV_SPECS[_short_name(name)][1].split(":")[0].rsplit(".", 1)[0]
+    entry_point = str(gym.spec(env_id(name)).entry_point)  # "envs.os_shell.env:OSEnv"
+    package = entry_point.split(":")[0].rsplit(".", 1)[0]
     return importlib.import_module(f"{package}.protocol").parse_reply
-
-
-def _short_name(name: str) -> str:
-    gym_id = env_id(name)
-    return next(short for short, spec in ENV_SPECS.items() if spec[0] == gym_id)
 
 
 def make(name: str, **kwargs: Any) -> gym.Env:

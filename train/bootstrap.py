@@ -517,6 +517,7 @@ def train(
                 optimizer_step(loss)
                 copy_losses.append(round(loss.item(), 5))
                 bar.update(warm, advance=1, loss=sum(copy_losses[-20:]) / len(copy_losses[-20:]))
+            bar.update(warm, total=len(copy_losses))  # a warm-up that stopped early shows as finished
             if config.progress and not sys.stderr.isatty():
                 print(f"copy warm-up: {len(copy_losses)} steps, loss {copy_losses[-1]:.3f}", file=sys.stderr)
         for phase, phase_stream, phase_steps, phase_losses in phases:

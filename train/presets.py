@@ -216,8 +216,8 @@ PRESETS: dict[str, Preset] = {
 # Untimed and untrained: no GPU was lent to the sessions that built this project. It is the cpu preset (the
 # same corpus and seed, so one cache serves both; each env's share of the steps; name-swapped OS copies; the
 # copy split; the shifted copy warm-up whose rows open with <|bos|>, run until the drill is learnt, without
-# which no model copied behind its prompt: docs/results.md) with what a GPU affords: a model 19x the size and 2,000 steps of 32,768 computed
-# tokens, about 10x the cpu build's 6.8M (its metrics.json).
+# which no model copied behind its prompt: docs/results.md) with what a GPU affords: a model 19x the size
+# and 2,000 steps of 32,768 computed tokens, about 10x the cpu build's 6.8M (its metrics.json).
 PRESETS["gpu"] = replace(
     PRESETS["cpu"],
     name="gpu",
