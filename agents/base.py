@@ -69,3 +69,13 @@ class Agent(Protocol):
     name: str
 
     def reply(self, state: EpisodeState) -> Reply: ...
+
+
+#: The scripted agent's name: an agent of this name, or one with ``uses_oracle = True``, is given the task's
+#: privileged solution by the rollout.
+ORACLE = "oracle"
+
+
+def uses_oracle(agent: Agent) -> bool:
+    """Whether the rollout gives this agent the task's privileged solution (``EpisodeState.oracle``)."""
+    return agent.name == ORACLE or bool(getattr(agent, "uses_oracle", False))

@@ -31,9 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the toy env lives in tests/
 
 from agents.base import Agent  # noqa: E402
+from agents.rollout import EpisodeRecord  # noqa: E402
 from harness.executors import EpisodeJob, LocalExecutor, RayExecutor, init_ray  # noqa: E402
 from harness.plugins import AgentFactory, EnvFactory, env_factory  # noqa: E402
-from harness.records import EpisodeLog, EpisodeRecord  # noqa: E402
+from harness.records import EpisodeLog  # noqa: E402
 
 TOY = "tests.harness.toy_env:AddEnv"
 

@@ -27,9 +27,15 @@ from typing import Any, Protocol
 import gymnasium as gym
 
 from agents.base import Agent
-from harness.episode import DEFAULT_MAX_TURNS, EpisodeOutcome, error_record, run_episode
+from agents.rollout import (
+    DEFAULT_MAX_TURNS,
+    EpisodeOutcome,
+    EpisodeRecord,
+    error_record,
+    run_episode,
+    utc_now,
+)
 from harness.plugins import AgentFactory, EnvFactory
-from harness.records import EpisodeRecord, utc_now
 
 #: How often the driver wakes to check deadlines when no episode has a timeout.
 _POLL_S = 0.5

@@ -33,7 +33,6 @@ from agents.base import Agent
 
 EXTRA_ENVS_VAR = "PROMPTLESS_EXTRA_ENVS"
 EXTRA_AGENTS_VAR = "PROMPTLESS_EXTRA_AGENTS"
-ORACLE = "oracle"
 
 
 class UsageError(Exception):
@@ -120,11 +119,6 @@ def agent_names() -> list[str]:
     except UsageError:
         pass  # no registry yet: only the extras exist
     return names
-
-
-def uses_oracle(agent: Agent) -> bool:
-    """Whether the runner gives this agent the task's privileged solution (``EpisodeState.oracle``)."""
-    return agent.name == ORACLE or bool(getattr(agent, "uses_oracle", False))
 
 
 @dataclass(frozen=True)

@@ -19,53 +19,17 @@ import os
 import threading
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from agents.rollout import EpisodeRecord
 
 #: Fields of ``Usage`` summed per episode, in the order they are written.
 USAGE_FIELDS = ("calls", "prompt_tokens", "cached_tokens", "generated_tokens", "wall_s", "flops")
 
 
-def utc_now() -> str:
-    """The current time as a timezone-aware UTC ISO string (milliseconds)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 class ResultsError(ValueError):
     """A results file is damaged somewhere other than its last line; the message names file and line."""
-
-
-@dataclass(frozen=True)
-class EpisodeRecord:
-    """One finished episode, as written to ``episodes.jsonl``.
-
-    ``score`` is 0 when ``error`` is set. ``metrics`` are the numeric fields of the final ``info``.
-    ``transcript`` starts with the first observation; each assistant turn carries the env's verdict on it
-    (``action_valid``, ``last_action_error``). ``env_s`` and ``agent_s`` are the wall time spent inside
-    the env (reset, step) and the agent (reply); the rest of ``wall_s`` is the runner's own overhead.
-    """
-
-    env: str
-    task_id: str
-    agent: str
-    score: float
-    error: str | None
-    metrics: dict[str, float]
-    transcript: list[dict[str, Any]]
-    usage: dict[str, float]
-    turns: int
-    truncated: bool
-    wall_s: float
-    env_s: float
-    agent_s: float
-    started_at: str
-    finished_at: str
-    seed: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class EpisodeLog:

@@ -22,8 +22,8 @@ from typing import NoReturn
 from rich.console import Console
 
 import envs
+from agents.rollout import DEFAULT_MAX_TURNS
 from envs.core import SPLITS
-from harness.episode import DEFAULT_MAX_TURNS
 from harness.plugins import (
     EXTRA_AGENTS_VAR,
     EXTRA_ENVS_VAR,

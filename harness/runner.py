@@ -35,11 +35,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import envs
+from agents.base import ORACLE
+from agents.rollout import DEFAULT_MAX_TURNS, EpisodeRecord, episode_seed, utc_now
 from envs.core import SPLITS
-from harness.episode import DEFAULT_MAX_TURNS, episode_seed
 from harness.executors import AgentBuildError, EpisodeJob, Executor, LocalExecutor, RayExecutor, init_ray
 from harness.plugins import (
-    ORACLE,
     AgentFactory,
     EnvFactory,
     UsageError,
@@ -49,15 +49,7 @@ from harness.plugins import (
     env_names,
     is_extra_agent,
 )
-from harness.records import (
-    EpisodeLog,
-    EpisodeRecord,
-    ResultsError,
-    latest,
-    read_records,
-    repair_tail,
-    utc_now,
-)
+from harness.records import EpisodeLog, ResultsError, latest, read_records, repair_tail
 from harness.stats import env_stats
 
 EXECUTORS = ("local", "ray")

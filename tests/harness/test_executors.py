@@ -8,8 +8,8 @@ import time
 import gymnasium as gym
 
 from agents.base import EpisodeState, Reply
+from agents.rollout import EpisodeRecord
 from harness.executors import EpisodeJob, LocalExecutor
-from harness.records import EpisodeRecord
 from harness.stats import mean, stderr
 from tests.harness.toy_env import AddEnv
 

@@ -6,7 +6,7 @@ import gymnasium as gym
 import pytest
 
 from agents.base import EpisodeState, Reply, Usage
-from harness.episode import TurnLimitError, episode_seed, numeric_fields, run_episode
+from agents.rollout import TurnLimitError, episode_seed, numeric_fields, run_episode
 from tests.harness.toy_agents import Solver, ToyOracle
 from tests.harness.toy_env import AddEnv
 

@@ -1,6 +1,8 @@
 """One episode: reset the env on a task, let the agent answer until the env says stop, keep the record.
 
-The runner owns the loop; the agent only answers (``agents.base``). Any exception from the env, the agent
+This is the one rollout loop of the project: the harness runs benchmark episodes with it, and ``train/``
+plays its synthesis episodes (oracle corpora, teacher transcripts) with it. The agent only answers
+(``agents.base``). Any exception from the env, the agent
 or its back-end ends the episode as an errored record (score 0, ``error`` = type and message): one bad
 episode never stops a run.
 
@@ -15,15 +17,51 @@ from __future__ import annotations
 import hashlib
 import numbers
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import gymnasium as gym
 
-from agents.base import Agent, EpisodeState, Usage
+from agents.base import Agent, EpisodeState, Usage, uses_oracle
 from envs.core import Message
-from harness.plugins import uses_oracle
-from harness.records import EpisodeRecord, utc_now
+
+
+def utc_now() -> str:
+    """The current time as a timezone-aware UTC ISO string (milliseconds)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One finished episode, typed from the rollout to the leaderboard (one line of ``episodes.jsonl``).
+
+    ``score`` is 0 when ``error`` is set. ``metrics`` are the numeric fields of the final ``info``.
+    ``transcript`` starts with the first observation; each assistant turn carries the env's verdict on it
+    (``action_valid``, ``last_action_error``). ``env_s`` and ``agent_s`` are the wall time spent inside
+    the env (reset, step) and the agent (reply); the rest of ``wall_s`` is the runner's own overhead.
+    """
+
+    env: str
+    task_id: str
+    agent: str
+    score: float
+    error: str | None
+    metrics: dict[str, float]
+    transcript: list[dict[str, Any]]
+    usage: dict[str, float]
+    turns: int
+    truncated: bool
+    wall_s: float
+    env_s: float
+    agent_s: float
+    started_at: str
+    finished_at: str
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 #: Safety net for an env without its own turn limit: an episode this long is recorded as an error.
 DEFAULT_MAX_TURNS = 100
