@@ -183,15 +183,13 @@ def _student(name: str, *, env_name: str, model: str | None, adapter: str | None
 
 def _not_yet(name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any) -> Agent:
     raise NotImplementedError(
-        f"agent {name!r} ({_REGISTRY[name].description}) is not implemented yet; it comes in a later issue"
+        f"agent {name!r} ({_REGISTRY[name].description}) is not implemented in this release"
     )
 
 
 def resolve_adapter(agent: str, env_name: str, adapter: str | Path | None) -> Path:
     """The adapter folder for ``env_name``: ``adapter/<env_name>/`` or ``adapter`` itself."""
-    train_hint = (
-        f"train it with `python -m harness.train --method {agent} --env {env_name}` (coming in a later issue)"
-    )
+    train_hint = f"train it with `python -m harness.train --method {agent} --env {env_name}`"
     if adapter is None:
         raise FileNotFoundError(
             f"agent {agent!r} needs a trained adapter for env {env_name!r} (--adapter); {train_hint}"

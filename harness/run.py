@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--retry-errors", action="store_true", help="re-run only the errored episodes (implies --resume)"
     )
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="local threads or Ray tasks")
-    p.add_argument("--no-build", action="store_true", help="never build the embedded default model")
+    p.add_argument(
+        "--no-build",
+        action="store_true",
+        help="never build the default model or student adapters: fail if missing",
+    )
     p.add_argument("--episode-timeout", type=float, help="seconds before an episode is recorded as timed out")
     p.add_argument("--max-turns", type=int, default=DEFAULT_MAX_TURNS, help="runner's turn cap per episode")
     p.add_argument("--ray-num-cpus", type=float, default=1.0, help="CPUs each Ray task reserves")

@@ -51,6 +51,7 @@ from harness.plugins import (
 )
 from harness.records import EpisodeLog, ResultsError, latest, read_records, repair_tail
 from harness.stats import env_stats
+from harness.students import student_adapters
 
 EXECUTORS = ("local", "ray")
 #: Config fields a resumed run must share with the run it continues (its results would not mix otherwise).
@@ -277,12 +278,13 @@ def run(config: RunConfig, console: Console | None = None) -> dict[str, Any]:
     validate(config)
     agent_factory(config.agent, env_name=config.envs[0])  # an unknown agent fails before a model is resolved
     config = replace(config, model=resolve_model(config), resume=config.resume or config.retry_errors)
+    adapters = student_adapters(config)
     factories = {
         env: agent_factory(
             config.agent,
             env_name=env,
             model=config.model,
-            adapter=config.adapter,
+            adapter=adapters.get(env, config.adapter),
             **dict(config.agent_options),
         )
         for env in config.envs

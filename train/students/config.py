@@ -1,0 +1,128 @@
+"""What shapes one student: the data recipe and the training recipe, each with a fingerprint.
+
+A cached stage is reused only when every field that shaped it is the same, so the data fingerprint covers
+the synthesis fields and the training fingerprint covers the data fingerprint plus the training fields.
+Two profiles: ``paper`` (the GCD paper's sizes, for a real model on a GPU) and ``cpu`` (sizes that fit the
+embedded model's minutes-per-env budget on a 2-core CPU).
+
+Example::
+
+    config = StudentConfig.default("gcd", "shop", device="cpu")
+    config.data_fingerprint(), config.train_fingerprint()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from envs.core import AGENTBENCH
+from train.students import METHODS
+
+#: Joint-loss ratio r of the paper per env (``(1 - r) * PG + r * SFT``); other envs take ``DEFAULT_RATIO``.
+PAPER_RATIO: dict[str, float] = {"os": 0.7, "shop": 0.7, "web": 0.3}
+DEFAULT_RATIO = 0.7
+#: Role-play turn limits of the paper per env; other envs take their own registered turn limit.
+PAPER_TURNS: dict[str, int] = {"os": 10, "web": 2, "shop": 10}
+DEFAULT_TURNS = 10
+
+#: Fields of the synthesis (stages 1-4); every other field belongs to training.
+DATA_FIELDS = (
+    "env",
+    "variant",
+    "inputs",
+    "input_model",
+    "n_inputs",
+    "reason_model",
+    "conversations",
+    "n_conversations",
+    "roleplay_turns",
+    "seed",
+)
+
+
+@dataclass(frozen=True)
+class StudentConfig:
+    """One student's recipe. ``ratio`` is r of the joint loss; ``kl_weight`` scales seqkd-kld's KL term."""
+
+    method: str
+    env: str
+    variant: str = AGENTBENCH
+    # stage 1
+    inputs: str = "generator"  # "generator" (the env's train split) or "llm" (input_model invents them)
+    input_model: str | None = None
+    n_inputs: int = 1000
+    # stage 3
+    reason_model: str | None = None  # None: the deterministic explainer
+    # stage 4
+    conversations: str = "env"  # "env" (the teacher in the real env) or "roleplay" (the model plays both)
+    n_conversations: int = 1000
+    roleplay_turns: int = DEFAULT_TURNS
+    # training
+    ratio: float = DEFAULT_RATIO
+    kl_weight: float = 1.0
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lr: float = 1e-4
+    epochs: float = 10.0
+    batch_size: int = 8
+    grad_accum: int = 4
+    warmup_ratio: float = 0.03
+    max_grad_norm: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; choose one of {list(METHODS)}")
+        if self.inputs not in ("generator", "llm"):
+            raise ValueError(f"inputs must be 'generator' or 'llm', got {self.inputs!r}")
+        if self.inputs == "llm" and not self.input_model:
+            raise ValueError("--inputs llm needs --input-model PATH_OR_URL (the model that invents inputs)")
+        if self.conversations not in ("env", "roleplay"):
+            raise ValueError(f"conversations must be 'env' or 'roleplay', got {self.conversations!r}")
+        if self.conversations == "env" and self.inputs == "llm":
+            raise ValueError("env conversations play the env's own tasks: use --inputs generator with them")
+        if not 0.0 <= self.ratio <= 1.0:
+            raise ValueError(f"ratio r must be in [0, 1], got {self.ratio}")
+        for name in ("n_inputs", "n_conversations", "roleplay_turns", "batch_size", "grad_accum", "lora_r"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    @classmethod
+    def default(cls, method: str, env: str, *, device: str = "cpu", **overrides: Any) -> StudentConfig:
+        """The paper's recipe for ``env``, sized for ``device``: ``cuda`` keeps the paper's data and
+        schedule; ``cpu`` keeps its loss, LoRA shape and data sources but fewer, shorter passes, so that one
+        env's synthesis and training fit minutes on a 2-core CPU with the embedded model."""
+        base: dict[str, Any] = {
+            "ratio": PAPER_RATIO.get(env, DEFAULT_RATIO),
+            "roleplay_turns": PAPER_TURNS.get(env, DEFAULT_TURNS),
+        }
+        if device != "cuda":
+            # A small model learns from a higher rate; fewer inputs and conversations keep synthesis short.
+            base |= {"n_inputs": 200, "n_conversations": 120, "lr": 1e-3, "epochs": 3.0, "grad_accum": 1}
+        unknown = set(overrides) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown student setting(s) {sorted(unknown)}")
+        return cls(method=method, env=env, **(base | {k: v for k, v in overrides.items() if v is not None}))
+
+    def with_overrides(self, **overrides: Any) -> StudentConfig:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def data_fingerprint(self) -> str:
+        """Hash of the synthesis recipe: method-independent, so that every method reuses one data set."""
+        data = {name: getattr(self, name) for name in DATA_FIELDS}
+        return _hash(data)
+
+    def train_fingerprint(self) -> str:
+        """Hash of the whole recipe (data included)."""
+        return _hash(asdict(self))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
