@@ -182,9 +182,7 @@ def _student(name: str, *, env_name: str, model: str | None, adapter: str | None
 
 
 def _not_yet(name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any) -> Agent:
-    raise NotImplementedError(
-        f"agent {name!r} ({_REGISTRY[name].description}) is not implemented yet"
-    )
+    raise NotImplementedError(f"agent {name!r} ({_REGISTRY[name].description}) is not implemented yet")
 
 
 def resolve_adapter(agent: str, env_name: str, adapter: str | Path | None) -> Path:

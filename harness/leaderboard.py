@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ class Row:
     latency_s: float
     latency_vs_teacher: float | None
     errors: int
+    agreement: float | None  # share of the teacher's turns whose action a student repeats (harness.agreement)
     run: str  # the run folder, relative to --runs
 
 
@@ -63,6 +65,14 @@ COLUMNS = tuple(f.name for f in fields(Row))
 
 def _ratio(value: float, base: float | None) -> float | None:
     return value / base if base else None
+
+
+def _agreement(run: Path, env: str) -> float | None:
+    path = run / "agreement.json"
+    if not path.is_file():
+        return None
+    value = json.loads(path.read_text()).get(env, {}).get("agreement")
+    return None if value is None else float(value)
 
 
 def _env_rank(env: str) -> tuple[int, str]:
@@ -113,6 +123,7 @@ def collect(runs_dir: Path) -> list[Row]:
                 latency_s=s.latency_s,
                 latency_vs_teacher=None,
                 errors=s.errors,
+                agreement=_agreement(runs_dir / label, env),
                 run=label,
             )
         )
@@ -207,6 +218,7 @@ def table(rows: Sequence[Row]) -> Table:
         "FLOPs vs T",
         "latency s",
         "lat vs T",
+        "agree",
         "errors",
     )
     for h in headers:
@@ -228,6 +240,7 @@ def table(rows: Sequence[Row]) -> Table:
             ratio(r.flops_vs_teacher),
             f"{r.latency_s:.2f}",
             ratio(r.latency_vs_teacher),
+            ratio(r.agreement),
             str(r.errors),
         )
     return t

@@ -1,0 +1,168 @@
+"""``python -m harness.agreement``: how often a student takes the teacher's action on the teacher's own histories.
+
+A fidelity figure that does not need the teacher to be good: every agent turn of a teacher run is replayed,
+with the same history the teacher had (only the latest observation for envs whose rounds are independent),
+and the student answers without the prompt. Both replies are parsed with the env's own parser; a turn
+agrees when the student's parsed action equals the teacher's. Turns where the teacher's reply does not parse
+have no action to agree with and are counted apart. The result goes to ``<student run>/agreement.json``,
+which ``harness.leaderboard`` shows as the ``agreement`` column.
+
+Example::
+
+    python -m harness.agreement --agent gcd --teacher-run results/runs/teacher --out results/runs/gcd
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, NoReturn
+
+from agents.base import Agent, EpisodeState
+from envs import reply_parser
+from harness.plugins import UsageError, agent_factory, env_factory
+from harness.records import latest, read_records
+
+FILE = "agreement.json"
+#: Replayed turns in flight: enough to fill the local back-end's batches.
+WORKERS = 8
+
+
+def replay_turns(record: dict[str, Any], independent: bool) -> list[tuple[list[dict[str, str]], str]]:
+    """(history, teacher reply) for every agent turn of a recorded episode."""
+    turns = []
+    history: list[dict[str, str]] = []
+    for message in record["transcript"]:
+        entry = {"role": message["role"], "content": message["content"]}
+        if message["role"] == "assistant":
+            turns.append((list(history), message["content"]))
+            history.append(entry)
+        else:
+            if independent:
+                history.clear()
+            history.append(entry)
+    return turns
+
+
+def parse_or_none(parse: Callable[[str, str], Any] | None, reply: str, variant: str) -> Any:
+    if parse is None:
+        return reply.strip()  # an env without a protocol module: the reply text itself is the action
+    try:
+        return parse(reply, variant)
+    except Exception:  # any parser failure means "no valid action"
+        return None
+
+
+def agreement(
+    records: Sequence[dict[str, Any]],
+    agent: Agent,
+    env_name: str,
+    prompt: list[dict[str, str]],
+    variant: str,
+    independent: bool,
+) -> dict[str, Any]:
+    """The share of the teacher's valid turns whose action the student repeats, and the counts."""
+    try:
+        parse: Callable[[str, str], Any] | None = reply_parser(env_name)
+    except ValueError:
+        parse = None
+    jobs = []
+    for record in records:
+        if record.get("error"):
+            continue
+        for history, teacher_reply in replay_turns(record, independent):
+            jobs.append((record["task_id"], history, teacher_reply))
+
+    def judge(job: tuple[str, list[dict[str, str]], str]) -> tuple[bool, bool]:
+        task_id, history, teacher_reply = job
+        teacher_action = parse_or_none(parse, teacher_reply, variant)
+        if teacher_action is None:
+            return False, False
+        state = EpisodeState(env_name=env_name, task_id=task_id, prompt=prompt, messages=history)
+        student_action = parse_or_none(parse, agent.reply(state).text, variant)
+        return True, student_action == teacher_action
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(judge, jobs))
+    valid = sum(1 for ok, _ in results if ok)
+    agree = sum(1 for _, same in results if same)
+    return {
+        "agreement": agree / valid if valid else None,
+        "agreeing_turns": agree,
+        "teacher_valid_turns": valid,
+        "teacher_invalid_turns": len(results) - valid,
+        "episodes": len({job[0] for job in jobs}),
+    }
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = _Parser(prog="python -m harness.agreement", description=__doc__.splitlines()[0])
+    p.add_argument("--agent", required=True, help="the student agent (gcd, seqkd, ...)")
+    p.add_argument("--teacher-run", required=True, type=Path, help="run folder of the teacher")
+    p.add_argument("--out", required=True, type=Path, help="the student's run folder (gets agreement.json)")
+    p.add_argument("--model", help="model path (default: the one the teacher run used)")
+    p.add_argument("--adapter", help="adapter folder (default: the cached one for the model)")
+    args = p.parse_args(argv)
+    try:
+        result = _measure(args)
+    except UsageError as exc:
+        print(f"python -m harness.agreement: error: {exc}", file=sys.stderr)
+        return 2
+    for env_name, figures in result.items():
+        share = figures["agreement"]
+        print(
+            f"{args.agent} {env_name}: agreement "
+            f"{'n/a' if share is None else f'{share:.3f}'} ({figures['agreeing_turns']} of "
+            f"{figures['teacher_valid_turns']} teacher turns)"
+        )
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    from harness.runner import RunConfig
+    from harness.students import student_adapters
+
+    log = args.teacher_run / "episodes.jsonl"
+    summary_path = args.teacher_run / "summary.json"
+    if not log.is_file() or not summary_path.is_file():
+        raise UsageError(
+            f"{args.teacher_run} is not a finished run folder (no episodes.jsonl and summary.json)"
+        )
+    summary = json.loads(summary_path.read_text())
+    model = args.model or summary.get("model")
+    if not model:
+        raise UsageError(f"no --model given and {summary_path} names none")
+    by_env: dict[str, list[dict[str, Any]]] = {}
+    for (env_name, _), record in latest(read_records(log, strict=False)).items():
+        by_env.setdefault(env_name, []).append(record)
+    split = summary.get("split", "test")
+    config = RunConfig(agent=args.agent, envs=tuple(by_env), model=model, adapter=args.adapter, build=False)
+    adapters = student_adapters(config)
+    out: dict[str, dict[str, Any]] = {}
+    for env_name, records in by_env.items():
+        env = env_factory(env_name, split=split, limit=1)()
+        base = env.unwrapped
+        prompt, variant = list(base.prompt_messages()), base.prompt_variant
+        independent = bool(getattr(base, "independent_turns", False))
+        env.close()
+        agent = agent_factory(
+            args.agent, env_name=env_name, model=model, adapter=adapters.get(env_name, args.adapter)
+        )()
+        out[env_name] = agreement(records, agent, env_name, prompt, variant, independent)
+    args.out.mkdir(parents=True, exist_ok=True)
+    previous = json.loads((args.out / FILE).read_text()) if (args.out / FILE).is_file() else {}
+    (args.out / FILE).write_text(json.dumps({**previous, **out}, indent=2) + "\n")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

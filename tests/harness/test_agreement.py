@@ -1,0 +1,49 @@
+"""The agreement figure: the student's parsed action against the teacher's, on the teacher's histories."""
+
+from __future__ import annotations
+
+from agents.base import EpisodeState, Reply
+from harness.agreement import agreement, replay_turns
+
+SEARCH = "Thought:\nI think I should search.\n\nAction:\nsearch[green tea]"
+CLICK = "Thought:\nI think I should click.\n\nAction:\nclick[b0001]"
+RECORD = {
+    "task_id": "shop-test-0000",
+    "error": None,
+    "transcript": [
+        {"role": "user", "content": "WebShop [SEP] Instruction: [SEP] green tea [SEP] Search"},
+        {"role": "assistant", "content": SEARCH},
+        {"role": "user", "content": "results page"},
+        {"role": "assistant", "content": "I buy it now"},  # not in the format: no action to agree with
+        {"role": "user", "content": "unchanged page"},
+    ],
+}
+
+
+class Fixed:
+    """A student that always gives the same reply, and notes the histories it was shown."""
+
+    def __init__(self, name: str, text: str):
+        self.name, self.text, self.seen = name, text, []
+
+    def reply(self, state: EpisodeState) -> Reply:
+        self.seen.append([m["content"] for m in state.messages])
+        return Reply(text=self.text)
+
+
+def test_replay_turns_gives_each_turn_its_history() -> None:
+    turns = replay_turns(RECORD, independent=False)
+    assert [len(history) for history, _ in turns] == [1, 3]
+    assert turns[1][0][-1]["content"] == "results page" and turns[1][1] == "I buy it now"
+    independent = replay_turns(RECORD, independent=True)
+    assert [len(history) for history, _ in independent] == [1, 1]
+
+
+def test_agreement_counts_equal_parsed_actions_on_valid_teacher_turns() -> None:
+    same = Fixed("gcd", "Thought:\nsearch it\n\nAction:\nsearch[green tea]")  # other thought, same action
+    figures = agreement([RECORD], same, "shop", [], "agentbench", independent=False)
+    assert figures["agreement"] == 1.0
+    assert figures["teacher_valid_turns"] == 1 and figures["teacher_invalid_turns"] == 1
+    assert same.seen == [[RECORD["transcript"][0]["content"]]]  # only valid teacher turns are replayed
+    other = Fixed("gcd", CLICK)
+    assert agreement([RECORD], other, "shop", [], "agentbench", independent=False)["agreement"] == 0.0
