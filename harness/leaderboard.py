@@ -1,10 +1,15 @@
-"""``python -m harness.leaderboard``: one row per (agent, env) from every run folder, as CSV and a plot.
+"""``python -m harness.leaderboard``: one row per (agent, env, model) from every run folder, as CSV and a plot.
 
 Each run folder below ``--runs`` holding an ``episodes.jsonl`` contributes the latest record of each of its
-tasks. The row label is the agent's name as recorded in the episodes; if two run folders hold the same
-(agent, env), the most recent one (latest ``finished_at``) wins and a warning names both. Numbers are per
-episode means; ``*_vs_teacher`` is the ratio to the ``teacher`` row of the same env (empty without one).
-Errored episodes count with score 0. Rows are sorted by env (os, web, shop, then others), then score.
+tasks. A row is named by the agent as recorded in the episodes and the model of the run's ``summary.json``
+(``run_model``); if two run folders hold the same (agent, env, model), the most recent one (latest
+``finished_at``) wins and a warning names both. Numbers are per episode means; ``*_vs_teacher`` is the ratio
+to the ``teacher`` row of the same env and model (empty without one); ``agreement`` comes from the run's
+``agreement.json`` (``harness.agreement``). Errored episodes count with score 0. Rows are sorted by env (os,
+web, shop, then others), then score.
+
+Writing never drops rows that were not re-run: rows already in the CSV whose (agent, env, model) the runs
+do not cover are kept, unless ``--replace``.
 
 Example::
 
@@ -45,6 +50,7 @@ class Row:
 
     agent: str
     env: str
+    model: str  # what the agent ran on (``model_label``); rows of different models are never merged
     episodes: int
     score: float
     stderr: float
@@ -67,6 +73,51 @@ def _ratio(value: float, base: float | None) -> float | None:
     return value / base if base else None
 
 
+def run_model(run: Path) -> str:
+    """The model a run used, as a label: a server URL as given; a local folder by its name, with the preset
+    fingerprint when it is the embedded model (its ``COMPLETE`` marker); "" for model-free agents."""
+    try:
+        summary = json.loads((run / "summary.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    model = summary.get("model") if isinstance(summary, dict) else None
+    if not model:
+        return ""
+    if str(model).startswith(("http://", "https://")):
+        return str(model)
+    folder = Path(model)
+    try:
+        fingerprint = json.loads((folder / "COMPLETE").read_text()).get("preset_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        fingerprint = None
+    return f"{folder.name}@{fingerprint}" if fingerprint else folder.name
+
+
+def read_csv(path: Path) -> list[Row]:
+    """The rows of a leaderboard CSV written before (columns it lacks are empty)."""
+    types = {f.name: f.type for f in fields(Row)}
+    rows = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for raw in csv.DictReader(f):
+            values: dict[str, Any] = {}
+            for name, kind in types.items():
+                cell = raw.get(name) or ""
+                if "str" in str(kind) and "None" not in str(kind):
+                    values[name] = cell
+                elif cell == "":
+                    values[name] = None if "None" in str(kind) else 0
+                else:
+                    values[name] = int(float(cell)) if str(kind) == "int" else float(cell)
+            rows.append(Row(**values))
+    return rows
+
+
+def merge(kept: Sequence[Row], fresh: Sequence[Row]) -> list[Row]:
+    """``fresh`` rows, plus the ``kept`` rows whose (agent, env, model) the fresh ones do not cover."""
+    covered = {(r.agent, r.env, r.model) for r in fresh}
+    return with_teacher_ratios([*fresh, *(r for r in kept if (r.agent, r.env, r.model) not in covered)])
+
+
 def _agreement(run: Path, env: str) -> float | None:
     path = run / "agreement.json"
     if not path.is_file():
@@ -83,20 +134,21 @@ def collect(runs_dir: Path) -> list[Row]:
     """The leaderboard rows from every ``episodes.jsonl`` under ``runs_dir``."""
     if not runs_dir.is_dir():
         raise LeaderboardError(f"runs folder not found: {runs_dir}")
-    # (agent, env) -> (latest finished_at, run label, records)
-    chosen: dict[tuple[str, str], tuple[str, str, list[dict[str, Any]]]] = {}
+    # (agent, env, model) -> (latest finished_at, run label, records)
+    chosen: dict[tuple[str, str, str], tuple[str, str, list[dict[str, Any]]]] = {}
     for path in sorted(runs_dir.rglob("episodes.jsonl")):
         label = str(path.parent.relative_to(runs_dir)) or "."
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        model = run_model(path.parent)
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         for (env, _), rec in latest(read_records(path, strict=False)).items():
-            groups.setdefault((str(rec.get("agent", "?")), env), []).append(rec)
+            groups.setdefault((str(rec.get("agent", "?")), env, model), []).append(rec)
         for key, recs in groups.items():
             when = max(str(r.get("finished_at", "")) for r in recs)
             if key in chosen:
                 other_when, other_label, _ = chosen[key]
                 newer, older = (label, other_label) if when > other_when else (other_label, label)
                 warnings.warn(
-                    f"agent {key[0]!r} env {key[1]!r} is in runs {other_label!r} and {label!r}; "
+                    f"agent {key[0]!r} env {key[1]!r} model {key[2]!r} is in runs {other_label!r} and {label!r}; "
                     f"using {newer!r} (most recent), ignoring {older!r}",
                     stacklevel=2,
                 )
@@ -106,12 +158,13 @@ def collect(runs_dir: Path) -> list[Row]:
     if not chosen:
         raise LeaderboardError(f"no episodes.jsonl under {runs_dir}")
     rows = []
-    for (agent, env), (_, label, recs) in chosen.items():
+    for (agent, env, model), (_, label, recs) in chosen.items():
         s = env_stats(recs)
         rows.append(
             Row(
                 agent=agent,
                 env=env,
+                model=model,
                 episodes=s.episodes,
                 score=s.score,
                 stderr=s.stderr,
@@ -127,7 +180,12 @@ def collect(runs_dir: Path) -> list[Row]:
                 run=label,
             )
         )
-    teachers = {r.env: r for r in rows if r.agent == TEACHER}
+    return with_teacher_ratios(rows)
+
+
+def with_teacher_ratios(rows: Sequence[Row]) -> list[Row]:
+    """Each row's ``*_vs_teacher`` against the teacher of the same env and model, sorted for display."""
+    teachers = {(r.env, r.model): r for r in rows if r.agent == TEACHER}
     rows = [
         replace(
             r,
@@ -135,8 +193,8 @@ def collect(runs_dir: Path) -> list[Row]:
             flops_vs_teacher=_ratio(r.flops_per_episode, t.flops_per_episode),
             latency_vs_teacher=_ratio(r.latency_s, t.latency_s),
         )
-        if (t := teachers.get(r.env))
-        else r
+        if (t := teachers.get((r.env, r.model)))
+        else replace(r, score_vs_teacher=None, flops_vs_teacher=None, latency_vs_teacher=None)
         for r in rows
     ]
     return sorted(rows, key=lambda r: (_env_rank(r.env), -r.score, r.agent))
@@ -254,6 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--plot", help="PNG to draw (default: the CSV's path with .png)")
     p.add_argument("--no-plot", action="store_true", help="skip the plot")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="write only the rows of --runs (default: keep the CSV's rows that --runs does not re-run)",
+    )
     args = p.parse_args(argv)
     console = Console()
     if not console.is_terminal:
@@ -268,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    if out.is_file() and not args.replace:
+        rows = merge(read_csv(out), rows)
     write_csv(rows, out)
     console.print(table(rows))
     console.print(f"wrote {out}", markup=False, highlight=False)

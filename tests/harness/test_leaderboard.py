@@ -136,3 +136,34 @@ def test_empty_or_missing_runs_folder(tmp_path: Path, capsys: pytest.CaptureFixt
         collect(tmp_path)
     assert main(["--runs", str(tmp_path / "absent"), "--out", str(tmp_path / "x.csv")]) == 2
     assert "runs folder not found" in capsys.readouterr().err
+
+
+def _summary(folder: Path, model: str) -> None:
+    (folder / "summary.json").write_text(json.dumps({"model": model}))
+
+
+def test_rows_are_keyed_by_model_and_compared_with_their_own_teacher(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    for name, model, score in (("ta", "/m/a", 0.5), ("tb", "/m/b", 1.0)):
+        _write(runs / name, [_rec("shop", "t0", "teacher", score, flops=10.0, wall=1.0)])
+        _summary(runs / name, model)
+    _write(runs / "s", [_rec("shop", "t0", "gcd", 0.5, flops=5.0, wall=1.0)])
+    _summary(runs / "s", "/m/a")
+    rows = {(r.agent, r.model): r for r in collect(runs)}
+    assert set(rows) == {("teacher", "a"), ("teacher", "b"), ("gcd", "a")}
+    assert rows[("gcd", "a")].score_vs_teacher == 1.0  # against teacher on a (0.5), not on b (1.0)
+    assert rows[("gcd", "a")].flops_vs_teacher == 0.5
+
+
+def test_writing_keeps_rows_that_were_not_rerun(tmp_path: Path) -> None:
+    first, second, out = tmp_path / "r1", tmp_path / "r2", tmp_path / "board.csv"
+    _write(first / "teacher", [_rec("os", "t0", "teacher", 1.0, flops=1.0, wall=1.0)])
+    _write(second / "oracle", [_rec("os", "t0", "oracle", 1.0, flops=0.0, wall=0.0)])
+    assert main(["--runs", str(first), "--out", str(out), "--no-plot"]) == 0
+    assert main(["--runs", str(second), "--out", str(out), "--no-plot"]) == 0
+    with open(out) as f:
+        agents = sorted(r["agent"] for r in csv.DictReader(f))
+    assert agents == ["oracle", "teacher"]
+    assert main(["--runs", str(second), "--out", str(out), "--no-plot", "--replace"]) == 0
+    with open(out) as f:
+        assert [r["agent"] for r in csv.DictReader(f)] == ["oracle"]

@@ -114,8 +114,10 @@ def train_adapter(
     pad_id: int = 0,
     progress: bool = True,
     callbacks: list[Any] | None = None,
+    bf16: bool | None = None,
 ) -> dict[str, Any]:
-    """Train the adapter on ``rows``, resuming from ``out/checkpoints``; save it to ``out``; return metrics."""
+    """Train the adapter on ``rows``, resuming from ``out/checkpoints``; save it to ``out``; return metrics.
+    ``bf16`` None means bf16 on CUDA and fp32 on CPU (bench/student_train.py measures bf16 autocast there)."""
     if not rows:
         raise ValueError(
             f"no training rows for {config.method} on {config.env}: the synthesized data is empty"
@@ -139,7 +141,7 @@ def train_adapter(
         save_total_limit=2,
         seed=config.seed,
         data_seed=config.seed,
-        bf16=device == "cuda",
+        bf16=device == "cuda" if bf16 is None else bf16,
         use_cpu=device == "cpu",
         report_to="none",
         remove_unused_columns=False,
