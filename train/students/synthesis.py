@@ -78,25 +78,38 @@ def synthesize_inputs(stage: Stage, config: StudentConfig, make_env: EnvMaker) -
     return stage.items()
 
 
-def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker, n: int | None = None) -> None:
-    env = make_env()
+def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> None:
+    """First observations of the env's train tasks, reset from ``ENV_WORKERS`` envs at once (an OS reset
+    starts a container), written in task order so that which of two duplicates is kept never varies."""
+    probe = make_env()
+    ids = probe.unwrapped.task_ids()[: config.n_inputs]
+    probe.close()
+    seen = {item["input"] for item in stage.items()}
+    done = stage.done_keys()
+    local = threading.local()
+    made: list[gym.Env] = []
+    lock = threading.Lock()
+
+    def first_observation(task_id: str) -> str:
+        env = getattr(local, "env", None)
+        if env is None:
+            env = local.env = make_env()
+            with lock:
+                made.append(env)
+        obs, _ = env.reset(seed=episode_seed(config.seed, config.env, task_id), options={"task_id": task_id})
+        return obs
+
+    todo = [task_id for task_id in ids if task_id not in done]
     try:
-        ids = env.unwrapped.task_ids()[: n or config.n_inputs]
-        seen = {item["input"] for item in stage.items()}
-        done = stage.done_keys()
-        with stage.writer() as write:
-            for task_id in ids:
-                if task_id in done:
-                    continue
-                obs, _ = env.reset(
-                    seed=episode_seed(config.seed, config.env, task_id), options={"task_id": task_id}
-                )
+        with stage.writer() as write, ThreadPoolExecutor(max_workers=ENV_WORKERS) as pool:
+            for task_id, obs in zip(todo, pool.map(first_observation, todo), strict=True):
                 if obs in seen:  # exact duplicates are dropped, as the paper does
                     continue
                 seen.add(obs)
                 write({"key": task_id, "task_id": task_id, "input": obs})
     finally:
-        env.close()
+        for env in made:
+            env.close()
 
 
 def _inputs_from_llm(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> None:
