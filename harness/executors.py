@@ -4,6 +4,8 @@ Both keep at most ``concurrency`` episodes in flight, hand each finished record 
 driver (which alone writes the results file), and turn anything that goes wrong into an errored record:
 an episode that outlives ``episode_timeout`` seconds is recorded as ``EpisodeTimeout`` and its slot is
 freed (a local thread cannot be killed, so it is abandoned and its env dropped; a Ray task is cancelled).
+``LocalExecutor.close`` also closes the envs of episodes still in flight, abandoned or interrupted: their
+threads are daemons that die with the process, and an env left open would outlive it (a container).
 
 Example::
 
@@ -39,6 +41,8 @@ from harness.plugins import AgentFactory, EnvFactory
 
 #: How often the driver wakes to check deadlines when no episode has a timeout.
 _POLL_S = 0.5
+#: How long ``LocalExecutor.close`` waits for threads whose env it closed, so that they stop using it.
+_CLOSE_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -107,22 +111,35 @@ class LocalExecutor:
         self.episode_timeout = episode_timeout
         self._idle: list[gym.Env] = list(envs)
         self._idle_lock = threading.Lock()
+        # Envs in use by a thread (key -> env) and the threads, so that close() reaches episodes in flight.
+        self._busy: dict[int, gym.Env] = {}
+        self._threads: list[threading.Thread] = []
+        self._closed = False
 
-    def _checkout(self) -> gym.Env:
+    def _checkout(self, key: int) -> gym.Env:
         with self._idle_lock:
-            if self._idle:
-                return self._idle.pop()
-        return self.env_factory()
+            env = self._idle.pop() if self._idle else None
+        if env is None:
+            env = self.env_factory()
+        with self._idle_lock:
+            if not self._closed:
+                self._busy[key] = env
+                return env
+        _close_env(env)  # the executor closed while this env was built: nobody would close it later
+        raise RuntimeError("the executor was closed before the episode started")
 
     def _checkin(self, env: gym.Env) -> None:
         with self._idle_lock:
-            self._idle.append(env)
+            if not self._closed:
+                self._idle.append(env)
+                return
+        _close_env(env)
 
     def _work(self, key: int, job: EpisodeJob, results: queue.Queue[Any]) -> None:
         env: gym.Env | None = None
         started = utc_now()
         try:
-            env = self._checkout()
+            env = self._checkout(key)
             outcome = run_episode(
                 env,
                 self.agent,
@@ -141,6 +158,11 @@ class LocalExecutor:
                 started_at=started,
             )
             outcome = EpisodeOutcome(record=record, env_ok=False)
+        with self._idle_lock:
+            self._busy.pop(key, None)
+            closed = self._closed
+        if closed:
+            _close_env(env)  # close() may have run mid-episode, before the env held its resources
         results.put((key, outcome, env))
 
     def run(self, jobs: Sequence[EpisodeJob], on_record: Callable[[EpisodeRecord], None]) -> None:
@@ -154,7 +176,10 @@ class LocalExecutor:
                 deadline = time.monotonic() + self.episode_timeout if self.episode_timeout else float("inf")
                 inflight[key] = (job, deadline, utc_now())
                 # Daemon threads: a hung back-end cannot keep the process alive after the run ends.
-                threading.Thread(target=self._work, args=(key, job, results), daemon=True).start()
+                thread = threading.Thread(target=self._work, args=(key, job, results), daemon=True)
+                self._threads = [t for t in self._threads if t.is_alive()]
+                self._threads.append(thread)
+                thread.start()
             next_deadline = min(d for _, d, _ in inflight.values())
             wait = min(_POLL_S, max(0.0, next_deadline - time.monotonic()))
             try:
@@ -188,9 +213,23 @@ class LocalExecutor:
                 on_record(_timeout_record(self.agent.name, job, started, self.episode_timeout))
 
     def close(self) -> None:
+        """Close every env: idle ones, and those of episodes still running (timed out or interrupted).
+
+        Closing an env under a running episode makes its next env call fail, which ends the thread; the
+        threads get a short grace to do so, then each of their envs is closed once more in case a reset was
+        still acquiring resources during the first close.
+        """
         with self._idle_lock:
+            self._closed = True
             idle, self._idle = self._idle, []
-        for env in idle:
+            busy = list(self._busy.values())
+            threads, self._threads = self._threads, []
+        for env in [*idle, *busy]:
+            _close_env(env)
+        deadline = time.monotonic() + _CLOSE_GRACE_S
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        for env in busy:
             _close_env(env)
 
 

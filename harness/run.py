@@ -9,13 +9,16 @@ Examples::
     python -m harness.run --list
 
 Exit status: 0 done, 1 the run could not go on (an env or agent failed to build), 2 bad input (one line
-on stderr, no traceback), 130 interrupted (resume with ``--resume``).
+on stderr, no traceback; a bad tasks file included), 130 interrupted by SIGINT, 143 by SIGTERM (both close
+every env, containers included, record the run as interrupted; resume with ``--resume``).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -33,6 +36,20 @@ from harness.plugins import (
     registry_agents,
 )
 from harness.runner import EXECUTORS, RunConfig, RunError, run
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds the run exactly as Ctrl-C does.
+
+    Why: the default SIGTERM action kills the process at once, leaving containers running and a summary that
+    says "running"; as an exception, the runner's cleanup (close the envs, write the summary) runs first.
+    """
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # A second SIGTERM must not cut the cleanup short (``docker stop`` follows up with SIGKILL anyway).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="run at most N tasks per env")
     p.add_argument("--concurrency", type=int, default=1, help="episodes in flight (default 1)")
     p.add_argument("--model", help="model path or OpenAI-compatible URL (default: the embedded model)")
+    p.add_argument(
+        "--model-timeout",
+        type=float,
+        help="seconds one request to a --model URL may take in all, connect to last byte (default 60)",
+    )
+    p.add_argument(
+        "--model-retries", type=int, help="retries of a failed request to a --model URL (default 3)"
+    )
     p.add_argument("--adapter", help="LoRA adapter folder")
     p.add_argument("--seed", type=int, default=0, help="run seed; each task's reset seed derives from it")
     p.add_argument("--out", help="run folder (default results/runs/<agent>)")
@@ -105,6 +130,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if env_arg in ("", "all")
         else tuple(e.strip() for e in env_arg.split(",") if e.strip())
     )
+    options = {"timeout": args.model_timeout, "retries": args.model_retries}
     return RunConfig(
         agent=args.agent,
         envs=chosen,
@@ -124,6 +150,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         episode_timeout=args.episode_timeout,
         max_turns=args.max_turns,
         ray_num_cpus=args.ray_num_cpus,
+        agent_options=tuple((k, v) for k, v in options.items() if v is not None),
     )
 
 
@@ -132,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 120)  # logs and pipes: no squeezed table
+    in_main = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         if args.list:
             list_everything(console)
@@ -143,9 +172,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted: finished episodes are saved; continue with --resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how, status = ("terminated (SIGTERM)", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        print(f"{how}: finished episodes are saved; continue with --resume", file=sys.stderr)
+        return status
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

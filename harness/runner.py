@@ -17,11 +17,14 @@ Example::
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
+import math
 import os
 import platform
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from importlib import metadata
@@ -111,18 +114,61 @@ def validate(config: RunConfig) -> None:
         raise UsageError(f"--concurrency must be at least 1, got {config.concurrency}")
     if config.limit is not None and config.limit < 1:
         raise UsageError(f"--limit must be at least 1, got {config.limit}")
-    if config.episode_timeout is not None and config.episode_timeout <= 0:
-        raise UsageError(f"--episode-timeout must be positive, got {config.episode_timeout}")
+    if config.episode_timeout is not None and not (
+        math.isfinite(config.episode_timeout) and config.episode_timeout > 0
+    ):
+        raise UsageError(
+            f"--episode-timeout must be a positive number of seconds, got {config.episode_timeout}"
+        )
     if config.max_turns < 1:
         raise UsageError(f"--max-turns must be at least 1, got {config.max_turns}")
     if (config.tasks_file or config.scripts_dir) and len(config.envs) != 1:
         raise UsageError("--tasks/--scripts describe one env's tasks: give exactly one --env with them")
     if config.tasks_file and not Path(config.tasks_file).is_file():
         raise UsageError(f"tasks file not found: {config.tasks_file}")
+    if config.tasks_file:
+        _check_text_file(Path(config.tasks_file))
+    if config.out_dir.exists() and not config.out_dir.is_dir():
+        raise UsageError(
+            f"--out {config.out_dir} is a file, not a folder: give a folder for the run's results"
+        )
+    _check_model_options(config)
     if config.scripts_dir and not Path(config.scripts_dir).is_dir():
         raise UsageError(f"scripts folder not found: {config.scripts_dir}")
     if config.adapter and not config.model and config.agent == ORACLE:
         raise UsageError("--adapter needs a model agent, not the oracle")
+
+
+def _check_text_file(path: Path) -> None:
+    """Refuse a tasks file that is not UTF-8 text, naming it: a loader's decode error would not."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 16):
+                if b"\0" in chunk:
+                    raise UnicodeDecodeError("utf-8", chunk, chunk.index(b"\0"), len(chunk), "NUL byte")
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise UsageError(f"tasks file {path} is binary, not UTF-8 text: tasks files are JSON text") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read tasks file {path}: {exc.strerror or exc}") from None
+
+
+def _check_model_options(config: RunConfig) -> None:
+    """``--model-timeout``/``--model-retries`` reach only a server back-end: refuse them where they would not."""
+    options = dict(config.agent_options)
+    given = [f"--model-{name}" for name in ("timeout", "retries") if name in options]
+    if not given:
+        return
+    if not (config.model or "").startswith(("http://", "https://")):
+        raise UsageError(f"{'/'.join(given)} apply to a model server: give --model http(s)://HOST:PORT")
+    timeout = options.get("timeout")
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--model-timeout must be a positive number of seconds, got {timeout}")
+    retries = options.get("retries")
+    if retries is not None and retries < 0:
+        raise UsageError(f"--model-retries must be at least 0, got {retries}")
 
 
 def resolve_model(config: RunConfig) -> str | None:
@@ -188,7 +234,12 @@ def folder_lock(folder: Path) -> Iterator[None]:
     """Hold ``folder/.lock`` exclusively for the run; a second run on the same folder fails at once."""
     import fcntl  # POSIX only; the harness targets Linux and macOS
 
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UsageError(
+            f"--out {folder} is a file or lies under one: give a folder for the results"
+        ) from None
     with open(folder / ".lock", "w") as f:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -242,6 +293,11 @@ def _check_resumable(config: RunConfig, out: Path, records: list[dict[str, Any]]
         previous = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         return {}  # a damaged summary is rebuilt from the episodes
+    if not isinstance(previous, dict):
+        raise UsageError(
+            f"{path} holds a JSON {type(previous).__name__}, not the run summary object; "
+            "remove it to rebuild it from the episodes, or use another --out"
+        )
     current = resolved_fields(config)
     diffs = [
         f"{k}: {previous.get(k)!r} -> {current[k]!r}" for k in RESUME_KEYS if previous.get(k) != current[k]
@@ -340,10 +396,16 @@ def _run_locked(
             except UsageError:
                 raise
             except Exception as exc:
-                raise RunError(f"cannot create env {env!r}: {type(exc).__name__}: {exc}") from exc
+                message = f"cannot create env {env!r}: {type(exc).__name__}: {exc}"
+                # TaskError, JSON and decoding errors are ValueErrors: the tasks file is bad input.
+                if config.tasks_file and isinstance(exc, ValueError):
+                    raise UsageError(f"{message} (tasks file {config.tasks_file})") from None
+                raise RunError(message) from exc
             probes[env] = probe
             if config.limit is not None:
                 task_ids = task_ids[: config.limit]
+            if not task_ids:
+                _warn_no_tasks(env, config)
             jobs[env] = [
                 EpisodeJob(env, tid, episode_seed(config.seed, env, tid))
                 for tid in task_ids
@@ -384,6 +446,12 @@ def _run_locked(
     write_json_atomic(summary_path, summary)
     print_summary(summary, console)
     return summary
+
+
+def _warn_no_tasks(env: str, config: RunConfig) -> None:
+    """An env without tasks: a warning, since a run of nothing would otherwise end as "complete" silently."""
+    source = f"tasks file {config.tasks_file}" if config.tasks_file else f"split {config.split!r}"
+    print(f"warning: env {env!r} has no tasks ({source} lists none): nothing to run", file=sys.stderr)
 
 
 def _wanted(record: dict[str, Any] | None, config: RunConfig) -> bool:

@@ -5,10 +5,14 @@
 #   1. the Docker engine (apt docker.io) if `docker` is missing; starts dockerd if no engine answers;
 #   2. debootstrap, only when ubuntu:22.04 cannot be pulled and the OS image must be built locally;
 #   3. the Python venv .venv with the project (CPU torch first, so pip does not fetch CUDA wheels);
-#   4. the OS sandbox image (python -m envs.os_shell.image; a no-op when cached).
+#   4. the upstream data (AgentBench's prompts and OS dev set) into the data cache, pinned and checked by
+#      sha256 (python -m envs.upstream.fetch): from a local copy when one is given or sits beside the
+#      checkout (../shared), else from GitHub;
+#   5. the OS sandbox image (python -m envs.os_shell.image; a no-op when cached).
 #
 # Usage: scripts/setup.sh            (from anywhere; it works in the repository root)
-# Environment: PYTHON (default python3), TORCH_SPEC (default torch==2.13.0), SKIP_IMAGE=1 to skip step 4.
+# Environment: PYTHON (default python3), TORCH_SPEC (default torch==2.13.0), SKIP_IMAGE=1 to skip step 5,
+#   PROMPTLESS_DATA_SOURCE=DIR to take the upstream data from DIR/<data set>/ instead of the network.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -113,7 +117,14 @@ else
     printf '%s\n' "$want_hash" >"$STAMP"
 fi
 
-# --- 4. OS sandbox image -----------------------------------------------------------------------------------
+# --- 4. upstream data -------------------------------------------------------------------------------------
+# Nothing of another project's data is in git; the data command fetches it and checks every file's sha256.
+if [[ -z ${PROMPTLESS_DATA_SOURCE:-} && -d $ROOT/../shared/agentbench-os ]]; then
+    export PROMPTLESS_DATA_SOURCE="$ROOT/../shared"
+fi
+"$VENV/bin/python" -m envs.upstream.fetch || exit 1
+
+# --- 5. OS sandbox image -----------------------------------------------------------------------------------
 if [[ ${SKIP_IMAGE:-0} == 1 ]]; then
     say "skipping the OS image (SKIP_IMAGE=1)"
 else

@@ -91,7 +91,12 @@ class Corpus:
 
 
 def envs_source_hash() -> str:
-    """sha256 of the envs package's Python sources and data files, so a changed env invalidates the cache."""
+    """sha256 of the envs package's files, so a changed env invalidates the cache.
+
+    The upstream data the envs read (prompts, tasks) lives in the data cache, not in the package; its bytes
+    still enter this hash through ``envs/upstream/manifest.py``, which pins every file's sha256 (and the
+    loader refuses any other bytes).
+    """
     root = Path(envs.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):

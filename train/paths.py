@@ -1,6 +1,7 @@
 """Where promptless keeps what it builds outside git: corpora and the default model.
 
-``$PROMPTLESS_HOME`` when set, else ``~/.cache/promptless``.
+``$PROMPTLESS_HOME`` when set, else ``~/.cache/promptless``. The helper itself lives in :mod:`envs.paths`
+(the envs read their upstream data from the same place and may not import ``train/``).
 
 Example::
 
@@ -10,13 +11,6 @@ Example::
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from envs.paths import promptless_home
 
-
-def promptless_home() -> Path:
-    """The root folder of promptless' caches (not created here)."""
-    env = os.environ.get("PROMPTLESS_HOME")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "promptless"
+__all__ = ["promptless_home"]

@@ -1,12 +1,16 @@
 """Any OpenAI-compatible ``/v1/chat/completions`` server as a back-end (vLLM, llama.cpp server, Ollama, ours).
 
-Requests are greedy (``temperature: 0``) and pass ``stop`` through. Connection errors, timeouts, HTTP 429
-and 5xx answers are retried ``retries`` times with exponential back-off (``backoff_s``, doubled each try;
-a 429's ``Retry-After`` is honoured up to 30 s); any other 4xx fails at once with the server's message.
+Requests are greedy (``temperature: 0``) and pass ``stop`` through. Each attempt has a total deadline of
+``timeout`` seconds, from connecting to the last byte of the answer: a server that trickles bytes cannot hold
+a call longer (a per-read timeout would restart at every byte). Connection errors, timeouts, HTTP 429 and
+5xx answers are retried ``retries`` times with exponential back-off (``backoff_s``, doubled each try; a
+429's ``Retry-After`` is honoured up to 30 s); any other 4xx fails at once with the server's message.
 
 Usage comes from the response: ``usage.prompt_tokens``, ``usage.completion_tokens`` and
-``usage.prompt_tokens_details.cached_tokens`` (0 when absent). ``wall_s`` is measured here (the network
-included). FLOPs come, in this order, from the ``x_promptless.flops`` extension that ``python -m agents.serve``
+``usage.prompt_tokens_details.cached_tokens`` (0 when absent). A usage that cannot be read (not an object,
+counts that are not non-negative integers) does not cost the reply: the reply is kept and its token counts
+are recorded as unknown, that is 0, like the FLOPs of a foreign server, with a warning in the log.
+``wall_s`` is measured here (the network included). FLOPs come, in this order, from the ``x_promptless.flops`` extension that ``python -m agents.serve``
 adds to its responses, from ``model_dims`` given by the user (``agents.accounting.call_flops``), else are
 reported as 0.0: a foreign server's FLOPs are unknown unless you describe its model.
 
@@ -18,10 +22,13 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 import httpx
 
@@ -32,6 +39,36 @@ from envs.core import Message
 
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER_S = 30.0
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class _EventLoop:
+    """One event loop in a daemon thread, shared by every back-end of the process.
+
+    Why: only an async request can be cancelled at a deadline wherever it is (connecting, waiting for
+    headers, reading a body byte by byte); callers stay synchronous and thread-safe by handing their
+    coroutines to this loop.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="openai-backend-loop", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``coroutine`` on the loop and wait for its result in the calling thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._get()).result()
+
+
+_LOOP = _EventLoop()
 
 
 class OpenAIBackend:
@@ -50,17 +87,23 @@ class OpenAIBackend:
     ):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if retries < 0 or timeout <= 0:
-            raise ValueError("retries must be >= 0 and timeout > 0")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
+        if not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
         url = base_url.rstrip("/")
         self.base_url = url if url.endswith("/v1") else url + "/v1"
+        self.timeout = float(timeout)
         self.retries = retries
         self.backoff_s = backoff_s
         self.model_dims = model_dims
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(timeout=timeout, headers=headers)
+        # httpx's own timeout bounds each read; the deadline in _send bounds the whole attempt.
+        self._client = httpx.AsyncClient(timeout=self.timeout, headers=headers)
+        self._closed = False
         self._model = model
         self._model_lock = threading.Lock()
+        self._warned_usage = False
 
     @property
     def model(self) -> str:
@@ -95,29 +138,20 @@ class OpenAIBackend:
         started = time.monotonic()
         data = self._request("POST", "/chat/completions", json=body)
         wall_s = time.monotonic() - started
-        try:
-            choice = data["choices"][0]
-            text = choice["message"]["content"] or ""
-            usage = data.get("usage") or {}
-            prompt_tokens = int(usage.get("prompt_tokens") or 0)
-            generated = int(usage.get("completion_tokens") or 0)
-            cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise BackendError(
-                f"malformed chat completion from {self.base_url}: {exc!r} in {data!r}"
-            ) from None
-        extension = data.get("x_promptless") or {}
-        if "flops" in extension:
-            flops = float(extension["flops"])
-        elif self.model_dims is not None:
+        choice, text = self._choice(data)
+        counts = _usage_counts(data.get("usage"))
+        if counts is None:
+            self._warn_usage(data.get("usage"))
+            counts = (0, 0, 0)
+        prompt_tokens, generated, cached = counts
+        flops = _extension_flops(data.get("x_promptless"))
+        if flops is None and self.model_dims is not None:
             flops = call_flops(
                 self.model_dims,
                 prompt_tokens=prompt_tokens,
                 cached_tokens=min(cached, prompt_tokens),
                 generated_tokens=generated,
             )
-        else:
-            flops = 0.0
         reason = choice.get("finish_reason")
         return Completion(
             text=text,
@@ -127,13 +161,53 @@ class OpenAIBackend:
                 cached_tokens=cached,
                 generated_tokens=generated,
                 wall_s=wall_s,
-                flops=flops,
+                flops=flops or 0.0,
             ),
             finish_reason=reason if reason in FINISH_REASONS else "stop",
         )
 
+    def _choice(self, data: Any) -> tuple[dict[str, Any], str]:
+        """The first choice and its text; a BackendError when the answer holds no usable reply."""
+        try:
+            choice = data["choices"][0]
+            text = choice["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError) as exc:
+            raise BackendError(
+                f"malformed chat completion from {self.base_url}: {exc!r} in {data!r}"
+            ) from None
+        if not isinstance(text, str):
+            raise BackendError(
+                f"malformed chat completion from {self.base_url}: the content is a "
+                f"{type(text).__name__}, not a string, in {data!r}"
+            )
+        return choice, text
+
+    def _warn_usage(self, usage: Any) -> None:
+        if not self._warned_usage:  # once per back-end: a server that sends it once sends it every time
+            self._warned_usage = True
+            _log.warning(
+                "%s sent a usage that cannot be read (%.200r): token counts of such replies are recorded "
+                "as unknown (0)",
+                self.base_url,
+                usage,
+            )
+
     def close(self) -> None:
-        self._client.close()
+        if not self._closed:
+            self._closed = True
+            _LOOP.run(self._client.aclose())
+
+    async def _attempt(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        return await asyncio.wait_for(self._client.request(method, url, **kwargs), self.timeout)
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One attempt, from connecting to the answer's last byte, given up after ``timeout`` seconds."""
+        if self._closed:
+            raise BackendError(f"the back-end for {self.base_url} is closed")
+        try:
+            return _LOOP.run(self._attempt(method, url, kwargs))
+        except asyncio.TimeoutError:  # the deadline; httpx's own timeouts are TransportErrors
+            raise httpx.TimeoutException(f"no complete answer within {self.timeout:g} s") from None
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = self.base_url + path
@@ -142,7 +216,7 @@ class OpenAIBackend:
         for attempt in range(attempts):
             wait = self.backoff_s * 2**attempt
             try:
-                response = self._client.request(method, url, **kwargs)
+                response = self._send(method, url, **kwargs)
             except httpx.TransportError as exc:  # connection refused/reset, timeouts
                 last = f"{type(exc).__name__}: {exc}"
             else:
@@ -165,6 +239,49 @@ class OpenAIBackend:
             if attempt + 1 < attempts:
                 time.sleep(wait)
         raise BackendError(f"{method} {url} failed after {attempts} attempts; last error: {last}")
+
+
+def _count(value: Any) -> int | None:
+    """A token count as servers write it (a number, or a numeric string); None when it is not one."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return None
+    try:
+        count = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return count if count >= 0 else None
+
+
+def _usage_counts(usage: Any) -> tuple[int, int, int] | None:
+    """(prompt, completion, cached) tokens of a usage object; None when it cannot be read."""
+    if not usage:
+        return 0, 0, 0
+    if not isinstance(usage, dict):
+        return None
+    details = usage.get("prompt_tokens_details") or {}
+    if not isinstance(details, dict):
+        return None
+    counts = (
+        _count(usage.get("prompt_tokens")),
+        _count(usage.get("completion_tokens")),
+        _count(details.get("cached_tokens")),
+    )
+    if any(c is None for c in counts):
+        return None
+    return counts  # type: ignore[return-value]
+
+
+def _extension_flops(extension: Any) -> float | None:
+    """FLOPs from our server's ``x_promptless`` extension; None when absent or not a finite number."""
+    if not isinstance(extension, dict) or "flops" not in extension:
+        return None
+    try:
+        flops = float(extension["flops"])
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return flops if math.isfinite(flops) and flops >= 0 else None
 
 
 def _error_message(response: httpx.Response) -> str:

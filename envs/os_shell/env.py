@@ -38,11 +38,11 @@ from envs.os_shell.protocol import (
     prompt_messages,
     render_action,
 )
-from envs.os_shell.tasks import AGENTBENCH_DEV_FILE, OSTask, generate_task, load_agentbench, task_id
+from envs.os_shell.tasks import OSTask, agentbench_dev_file, generate_task, load_agentbench, task_id
 
 #: Seconds an init script may run (AgentBench sets no limit; ours only guards against a hung script).
 INIT_TIMEOUT = 120.0
-#: ``split`` value that loads the bundled AgentBench dev set instead of a generated split.
+#: ``split`` value that loads AgentBench's dev set (from the data cache) instead of a generated split.
 AGENTBENCH_DEV_SPLIT = "agentbench-dev"
 #: Waits, in the episode's shell, until every background job of a task's ``start`` has exec'd its program.
 #: A job is a fork of the shell until then (its cmdline is still the shell's), so a ``pgrep``/``pkill`` typed
@@ -101,7 +101,7 @@ class OSEnv(TextEnv):
         if command_timeout <= 0:
             raise ValueError(f"command_timeout must be positive, got {command_timeout}")
         if tasks_file is None and split == AGENTBENCH_DEV_SPLIT:
-            tasks_file = AGENTBENCH_DEV_FILE
+            tasks_file = agentbench_dev_file()
         self._tasks: dict[str, OSTask] = {}
         if tasks_file is not None:
             loaded = load_agentbench(tasks_file, scripts_dir)[:limit]
@@ -192,6 +192,8 @@ class OSEnv(TextEnv):
         if parsed.kind != "bash":
             answer = parsed.content if parsed.kind == "answer" else None
             verdict = judge(task, answer, self._sandbox)
+            if verdict.fixes:  # the score rests on a repaired upstream check script: say which
+                info["upstream_fixes"] = list(verdict.fixes)
             return self._finish("", verdict.score, verdict.detail, info, truncated=False)
 
         output = ""

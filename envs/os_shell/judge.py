@@ -6,6 +6,8 @@
   agent's answer and then the stdout of every earlier script as arguments (``bash -c code -- args``,
   ``python3 -c code args``) and must exit 0. A ``None`` entry runs the item's ``example`` script, so its output
   becomes the ground truth that the next script (e.g. an integer comparison) receives as its second argument.
+  Check scripts with a known upstream bug run with the fix of :mod:`envs.os_shell.upstream_fixes`; the verdict
+  lists the fixes it needed (``Judgement.fixes``).
 
 Example::
 
@@ -17,10 +19,11 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from envs.os_shell.tasks import CheckEval, MatchEval, OSTask
+from envs.os_shell.upstream_fixes import fix_check
 
 DETAIL_CHARS = 240
 
@@ -35,10 +38,11 @@ class _Executes(Protocol):
 
 @dataclass(frozen=True)
 class Judgement:
-    """The episode's score in [0, 1] and a short human-readable reason."""
+    """The episode's score in [0, 1], a short human-readable reason, and the upstream fixes the judge applied."""
 
     score: float
     detail: str
+    fixes: tuple[str, ...] = ()
 
 
 def judge(task: OSTask, answer: str | None, sandbox: _Executes | None, timeout: float = 60.0) -> Judgement:
@@ -47,7 +51,9 @@ def judge(task: OSTask, answer: str | None, sandbox: _Executes | None, timeout: 
         return judge_match(task.evaluation, answer)
     if sandbox is None:
         raise ValueError(f"task {task.id} is judged by check scripts, which need the episode's sandbox")
-    return run_check_chain(task.evaluation, answer, sandbox, timeout)
+    ev, fixes = fix_check(task.evaluation)
+    verdict = run_check_chain(ev, answer, sandbox, timeout)
+    return replace(verdict, fixes=fixes) if fixes else verdict
 
 
 def judge_match(ev: MatchEval, answer: str | None) -> Judgement:

@@ -1,9 +1,10 @@
 """The OS-interaction protocol: prompts, observation templates and reply parsers, per prompt variant.
 
 The ``agentbench`` variant is AgentBench v0.2's OS-interaction protocol (THUDM/AgentBench, branch v0.2,
-``src/server/tasks/os_interaction/task.py``, Apache-2.0), loaded verbatim from
-``envs/data/agentbench_prompts/os_interaction.json``: the instruction with its one-shot demo, the template of the
-task's first user turn, the observation templates, the 8-round limit and the 800/780-character truncation.
+``src/server/tasks/os_interaction/task.py``, Apache-2.0), loaded verbatim from the data cache
+(``os_interaction.json`` of the ``agentbench-prompts`` data set, see :mod:`envs.upstream`): the instruction
+with its one-shot demo, the template of the task's first user turn, the observation templates, the 8-round
+limit and the 800/780-character truncation.
 Its parsing rules are AgentBench's: the last line starting ``Act:`` wins; ``bash`` runs the ```` ```bash ````
 fenced blocks (all of them, joined by a blank line); ``finish`` ends with no answer; ``answer(...)`` takes the
 text between the first "(" and the last ")" of its line.
@@ -37,8 +38,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from envs.core import AGENTBENCH, Message
+from envs.upstream import data_file
 
-PROTOCOL_FILE = Path(__file__).resolve().parent.parent / "data" / "agentbench_prompts" / "os_interaction.json"
+
+def protocol_file() -> Path:
+    """AgentBench's OS prompt file, verified in the data cache (fetched on demand)."""
+    return data_file("agentbench-prompts", "os_interaction.json")
+
 
 JSON_VARIANT = "json"
 REACT_VARIANT = "react"
@@ -82,9 +88,10 @@ class ProtocolData:
 
 
 @cache
-def load_protocol(path: Path = PROTOCOL_FILE) -> ProtocolData:
-    """Load AgentBench's OS protocol data (cached; the file is part of the package)."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+def load_protocol(path: Path | None = None) -> ProtocolData:
+    """Load AgentBench's OS protocol data (once; from the data cache unless ``path`` is given)."""
+    path = protocol_file() if path is None else Path(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))
     try:
         turns = tuple(Message(role=t["role"], content=t["content"]) for t in raw["turns"])
         trunc = raw["truncate"]
@@ -146,9 +153,27 @@ class Syntax(Protocol):
         ...
 
 
-_FENCE_RE = re.compile(r"```bash\n(.*?)\n```", re.DOTALL)
+_FENCE_OPEN, _FENCE_CLOSE = "```bash\n", "\n```"
 # "Act:" at the start of a line; like AgentBench's r"Act:\s*(.+)", the blank after it may span lines.
 _ACT_RE = re.compile(r"^[ \t]*Act:\s*(.+)", re.MULTILINE)
+
+
+def _fenced_blocks(reply: str) -> list[str]:
+    """The bodies of the ```` ```bash ```` blocks, as ``re.findall(r"```bash\\n(.*?)\\n```", reply, re.DOTALL)``.
+
+    Written as a scan because that regex is quadratic: every opener without a closer after it rescans the
+    rest of the reply (seconds for 100 KB). Once one opener has no closer, no later opener has one either.
+    """
+    blocks: list[str] = []
+    pos = 0
+    while (start := reply.find(_FENCE_OPEN, pos)) != -1:
+        body = start + len(_FENCE_OPEN)
+        end = reply.find(_FENCE_CLOSE, body)
+        if end == -1:
+            break
+        blocks.append(reply[body:end])
+        pos = end + len(_FENCE_CLOSE)
+    return blocks
 
 
 class AgentBenchSyntax:
@@ -172,7 +197,7 @@ class AgentBenchSyntax:
         for act in reversed(acts):
             word = act.strip().lower()
             if word.startswith("bash"):
-                return Action("bash", "\n\n".join(_FENCE_RE.findall(reply)))
+                return Action("bash", "\n\n".join(_fenced_blocks(reply)))
             if word.startswith("finish"):
                 return Action("finish")
             if word.startswith("answer"):
@@ -237,10 +262,12 @@ class JsonSyntax:
             raise InvalidAction(
                 f"the last JSON line is not valid JSON ({exc.msg} at column {exc.colno})"
             ) from None
+        except (ValueError, RecursionError) as exc:  # an integer over Python's digit limit; deep nesting
+            raise InvalidAction(f"the last JSON line cannot be read ({_json_limit(exc)})") from None
         if not isinstance(obj, dict):
             raise InvalidAction("the last JSON line is not a JSON object")
         kind = obj.get("action")
-        if kind not in _JSON_ACTIONS:
+        if not isinstance(kind, str) or kind not in _JSON_ACTIONS:  # a list or object is unhashable
             raise InvalidAction(f'"action" must be one of {list(_JSON_ACTIONS)}, got {kind!r}')
         content = obj.get("input", "")
         if content is None:
@@ -307,6 +334,11 @@ class ReactSyntax:
         return f"Thought: {_one_line(thought)}\nAction: {action.kind}[{action.content}]"
 
 
+def _json_limit(exc: ValueError | RecursionError) -> str:
+    """Why ``json.loads`` gave up on syntactically valid JSON: one of Python's limits, not a syntax error."""
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -324,7 +356,10 @@ def get_syntax(variant: str) -> Syntax:
 
 def parse_reply(reply: str, variant: str = AGENTBENCH) -> Action:
     """Parse an agent's raw reply under ``variant``'s rules; raises :class:`InvalidAction`."""
-    return get_syntax(variant).parse(reply)
+    syntax = get_syntax(variant)
+    if not isinstance(reply, str):
+        raise InvalidAction(f"a reply must be a string, got {type(reply).__name__}")
+    return syntax.parse(reply)
 
 
 def render_action(action: Action, thought: str, variant: str = AGENTBENCH) -> str:

@@ -3,10 +3,14 @@
 Two sources of :class:`OSTask`:
 
 - :func:`load_agentbench` reads any AgentBench v0.2 OS-interaction JSON (or JSONL) file with its ``scripts``
-  folder (format: ``envs/os_shell/data/agentbench_dev/README.md``; AgentBench's own loader is
-  ``src/server/tasks/os_interaction/task.py`` of THUDM/AgentBench, Apache-2.0). Malformed items raise
-  :class:`envs.core.TaskError` naming the file, the item and the field. The bundled 26-item dev set is
-  :data:`AGENTBENCH_DEV_FILE`.
+  folder (AgentBench's own loader is ``src/server/tasks/os_interaction/task.py`` of THUDM/AgentBench,
+  Apache-2.0). An item has a ``description``; an ``evaluation`` that is ``match`` (the expected answer, or an
+  object with ``answer`` or ``regex`` and ``strip``) or ``check`` (one script or a list; a null entry stands
+  for ``evaluation.example``, whose output becomes the ground truth passed to the next script); optional
+  ``create.init`` and ``start`` scripts, and ``labels``. A script is a bash string or an object with
+  ``language`` and inline ``code`` or a ``file`` under the scripts folder. Malformed items raise
+  :class:`envs.core.TaskError` naming the file, the item and the field. AgentBench's 26-item dev set is
+  :func:`agentbench_dev_file`, read from the data cache (:mod:`envs.upstream`).
 - :func:`generate_split` draws tasks from the families of :mod:`envs.os_shell.generator`, one
   ``random.Random(seed)`` per task, with the seeds of ``envs.core.SPLITS``: the same (split, index) always gives
   the same task, and splits never share a seed. The test split is fixed at 100 items, version
@@ -14,9 +18,9 @@ Two sources of :class:`OSTask`:
 
 Example::
 
-    from envs.os_shell.tasks import AGENTBENCH_DEV_FILE, generate_split, load_agentbench
+    from envs.os_shell.tasks import agentbench_dev_file, generate_split, load_agentbench
 
-    dev = load_agentbench(AGENTBENCH_DEV_FILE)       # ids agentbench-dev-0000 ... agentbench-dev-0025
+    dev = load_agentbench(agentbench_dev_file())     # ids agentbench-dev-0000 ... agentbench-dev-0025
     test = generate_split("test")                     # ids os-test-0000 ... os-test-0099
 """
 
@@ -31,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from envs.core import TaskError, get_split
+from envs.upstream import data_file
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-AGENTBENCH_DEV_FILE = DATA_DIR / "agentbench_dev" / "dev.json"
+#: The stem of AgentBench's dev task file: its items get the oracle solutions of :data:`DEV_REFERENCES`.
+AGENTBENCH_DEV_STEM = "dev"
 
 #: Bump when a family's wording, content or judge changes (the env id's version follows).
 GENERATOR_VERSION = "v0"
@@ -119,6 +124,11 @@ def split_digest(tasks: list[OSTask]) -> str:
 # Generated splits
 
 
+def agentbench_dev_file() -> Path:
+    """AgentBench's OS dev task file, verified in the data cache (fetched on demand); scripts sit beside it."""
+    return data_file("agentbench-os", "dev.json")
+
+
 def task_id(split: str, index: int) -> str:
     return f"os-{split}-{index:04d}"
 
@@ -186,8 +196,8 @@ DEV_REFERENCES: dict[int, tuple[str, str]] = {
     24: ("Awesome-AgentBench", "chmod +x /home/jack/test && /home/jack/test"),
 }
 
-# Item 8's published check script crashed on every answer (int() of du -sh's "8.0K"); the bundled copy is
-# fixed and the fix is recorded in data/agentbench_dev/README.md, so every dev item is solvable.
+# Item 8's published check script crashes on every answer (int() of du -sh's "8.0K"); the judge runs it with
+# the fix listed in envs/os_shell/upstream_fixes.py, so every dev item is solvable.
 
 
 class _ItemReader:
@@ -334,7 +344,7 @@ def load_agentbench(tasks_file: str | Path, scripts_dir: str | Path | None = Non
     tasks = []
     for index, item in enumerate(items):
         task = _ItemReader(path, index, scripts).read(item, f"agentbench-{path.stem}-{index:04d}")
-        if task.reference is None and path.stem == AGENTBENCH_DEV_FILE.stem and index in DEV_REFERENCES:
+        if task.reference is None and path.stem == AGENTBENCH_DEV_STEM and index in DEV_REFERENCES:
             expected, script = DEV_REFERENCES[index]
             if isinstance(task.evaluation, MatchEval) and task.evaluation.answer == expected:
                 task = replace(task, reference=script)

@@ -1,8 +1,8 @@
 """The web-browsing protocol: prompts, the query turn, and the reply syntax of each prompt variant.
 
 ``agentbench`` is AgentBench v0.2's Mind2Web prompt as is (THUDM/AgentBench, branch v0.2,
-``src/server/tasks/mind2web/prompt/llm_prompt_cot.json``, Apache-2.0; stored as
-``envs/data/agentbench_prompts/web_browsing_cot.json``): a 3-shot chat, replies parsed with
+``data/mind2web/prompt/llm_prompt_cot.json``, Apache-2.0; read from the data cache as
+``web_browsing_cot.json`` of the ``agentbench-prompts`` data set, see :mod:`envs.upstream`): a 3-shot chat, replies parsed with
 ``Answer: ([A-F])``, ``Action: (CLICK|SELECT|TYPE)`` and ``Value: (.*)$``. ``json`` and ``react`` are this
 project's own variants: written instructions plus the same three demonstration pages, answered in their
 own syntax, so that a model trained across variants must read its prompt to know how to reply:
@@ -32,8 +32,13 @@ from functools import cache
 from pathlib import Path
 
 from envs.core import AGENTBENCH, Message
+from envs.upstream import data_file
 
-PROMPT_FILE = Path(__file__).resolve().parent.parent / "data" / "agentbench_prompts" / "web_browsing_cot.json"
+
+def prompt_file() -> Path:
+    """AgentBench's Mind2Web prompt file, verified in the data cache (fetched on demand)."""
+    return data_file("agentbench-prompts", "web_browsing_cot.json")
+
 
 OPERATIONS: tuple[str, ...] = ("CLICK", "SELECT", "TYPE")
 NONE_CHOICE = "A"
@@ -148,6 +153,9 @@ def _parse_json(reply: str) -> WebAction:
         data = json.loads(objects[0])
     except json.JSONDecodeError as exc:
         raise ParseError(f"reply is not valid JSON: {exc.msg} at column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # an integer over Python's digit limit; deep nesting
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ParseError(f"reply cannot be read as JSON: {why}") from None
     if not isinstance(data, dict):
         raise ParseError("reply must be a JSON object")
     unknown = sorted(set(data) - set(_JSON_KEYS))
@@ -256,7 +264,10 @@ def syntax(variant: str) -> Syntax:
 
 def parse_reply(reply: str, variant: str = AGENTBENCH) -> WebAction:
     """Read a reply with the variant's rules; ``ParseError`` says what is wrong."""
-    return syntax(variant).parse(reply)
+    spec = syntax(variant)
+    if not isinstance(reply, str):
+        raise ParseError(f"a reply must be a string, got {type(reply).__name__}")
+    return spec.parse(reply)
 
 
 def render_action(action: WebAction, variant: str = AGENTBENCH) -> str:
@@ -288,10 +299,11 @@ def format_query(html: str, task: str, previous_actions: Sequence[str], choices:
 
 @cache
 def _agentbench_turns() -> tuple[tuple[str, str], ...]:
+    path = prompt_file()
     try:
-        raw = json.loads(PROMPT_FILE.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise RuntimeError(f"cannot read the AgentBench web prompt {PROMPT_FILE}: {exc}") from exc
+        raise RuntimeError(f"cannot read the AgentBench web prompt {path}: {exc}") from exc
     roles = {"user": "user", "agent": "assistant"}
     turns = tuple((roles[m["role"]], m["content"]) for m in raw)
     # The file ends with an empty user turn: the slot of the query, which the env's observation fills.

@@ -352,8 +352,9 @@ def product_from_webshop(
     asin = item.get("asin")
     if not asin or not isinstance(asin, str):
         raise TaskError(f"{where}: missing field 'asin'")
-    title = item.get("name") or item.get("Title")
-    if not title or not isinstance(title, str):
+    # An empty name is allowed: WebShop's own 1,000-product set has one such product and serves it.
+    title = item.get("name") if "name" in item else item.get("Title")
+    if not isinstance(title, str):
         raise TaskError(f"{where} (asin {asin}): missing field 'name' (or 'Title')")
     if "pricing" not in item and "Price" not in item:
         raise TaskError(f"{where} (asin {asin}): missing field 'pricing'")

@@ -9,7 +9,8 @@ False`` and the reason in ``info["last_action_error"]``; it still uses a turn, a
 Tasks come from the seeded goal generator over a generated catalogue (default 1,000 products; ids
 ``shop-<split>-<index:04d>``), from a task file of goal records (``tasks_file``), or from WebShop's own
 product file (``products_file``, an ``items_shuffle*.json``; goals are then generated from the split's seeds
-over it).
+over it). ``data="webshop-1k"`` plays WebShop's real 1,000 products and its 13 human goals (ids
+``shop-webshop-1k-<index:04d>``), read from the data cache (:mod:`envs.web_shop.real_data`).
 
 Example::
 
@@ -46,6 +47,7 @@ from envs.web_shop.protocol import (
     render_action,
     render_observation,
 )
+from envs.web_shop.real_data import load_real_data
 from envs.web_shop.reward import score_purchase
 from envs.web_shop.search import get_index
 
@@ -98,14 +100,21 @@ class WebShopEnv(TextEnv):
         limit: int | None = None,
         num_products: int = 1000,
         render_mode: str | None = None,
+        data: str | None = None,
     ):
         super().__init__(prompt_variant=prompt_variant, render_mode=render_mode)
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
         self.split = split
         self.max_turns = protocol_data().round_limit
-        if products_file is not None:
-            self.catalog: Catalog = load_webshop(products_file).catalog
+        real = None
+        if data is not None:
+            if products_file is not None:
+                raise ValueError("give either data (a real data set) or products_file, not both")
+            real = load_real_data(data)
+            self.catalog: Catalog = real.catalog
+        elif products_file is not None:
+            self.catalog = load_webshop(products_file).catalog
         else:
             self.catalog = generate_catalog(int(num_products))
         self._index = get_index(self.catalog)
@@ -117,6 +126,9 @@ class WebShopEnv(TextEnv):
             }
             if len(self._file_goals) != len(loaded):
                 raise TaskError(f"tasks file {str(tasks_file)!r} repeats a task id")
+            self._ids = list(self._file_goals)
+        elif real is not None:
+            self._file_goals = {f"shop-{data}-{i:04d}": goal for i, goal in enumerate(real.goals[:limit])}
             self._ids = list(self._file_goals)
         else:
             self._seeds = get_split(split).seeds(limit)

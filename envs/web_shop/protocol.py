@@ -1,9 +1,9 @@
 """The web-shop protocol: prompts, the observation template and reply parsers, per prompt variant.
 
 The ``agentbench`` variant is AgentBench v0.2's WebShop protocol (THUDM/AgentBench, branch v0.2,
-``src/server/tasks/webshop/__init__.py``, Apache-2.0), loaded verbatim from
-``envs/data/agentbench_prompts/webshop.json``: the instruction, "Ok.", the 4-step one-shot demo, the
-observation template ``Observation:\\n{observation}\\n\\nAvailable Actions:\\n{available_actions}`` and the
+``src/server/tasks/webshop/__init__.py``, Apache-2.0), loaded verbatim from the data cache
+(``webshop.json`` of the ``agentbench-prompts`` data set, see :mod:`envs.upstream`): the instruction, "Ok.",
+the 4-step one-shot demo, the observation template ``Observation:\\n{observation}\\n\\nAvailable Actions:\\n{available_actions}`` and the
 10-round limit.
 Its parser is AgentBench's regex ``[Aa]ction: *\\n* *((search|click)\\[.+?])``, first match wins; the argument
 is what lies between the brackets (so it cannot hold "]").
@@ -40,8 +40,13 @@ from pathlib import Path
 from typing import ClassVar, Literal, Protocol
 
 from envs.core import AGENTBENCH, Message
+from envs.upstream import data_file
 
-PROTOCOL_FILE = Path(__file__).resolve().parent.parent / "data" / "agentbench_prompts" / "webshop.json"
+
+def protocol_file() -> Path:
+    """AgentBench's WebShop prompt file, verified in the data cache (fetched on demand)."""
+    return data_file("agentbench-prompts", "webshop.json")
+
 
 JSON_VARIANT = "json"
 REACT_VARIANT = "react"
@@ -83,7 +88,7 @@ class ProtocolData:
 @cache
 def protocol_data() -> ProtocolData:
     """Load (once) AgentBench's WebShop prompt and protocol facts from the data file."""
-    raw = json.loads(PROTOCOL_FILE.read_text(encoding="utf-8"))
+    raw = json.loads(protocol_file().read_text(encoding="utf-8"))
     turns = tuple(Message(role=t["role"], content=t["content"]) for t in raw["turns"])
     return ProtocolData(
         source=raw["source"],
@@ -116,6 +121,33 @@ class Syntax(Protocol):
     def render(self, action: Action, thought: str) -> str: ...
 
 
+#: AgentBench's action regex, which ``first_agentbench_action`` implements in linear time.
+AGENTBENCH_ACTION_REGEX = r"[Aa]ction: *\n* *((search|click)\[.+?])"
+_AB_ACTION_HEAD = re.compile(r"[Aa]ction: *\n* *(search|click)\[")
+
+
+def first_agentbench_action(reply: str) -> tuple[str, str] | None:
+    """``(group 1, group 2)`` of the first match of :data:`AGENTBENCH_ACTION_REGEX` in ``reply``, or None.
+
+    The regex itself is quadratic: at every ``action: search[`` it scans the rest of the line for "]", so a
+    long line of them takes seconds. Here each line is scanned once: ``.+?]`` means the first "]" after at
+    least one character, on the same line, so when one head of a line finds none, no later head of it can.
+    Heads never overlap (one holds no "[Aa]ction"), so ``finditer`` sees every place a match can start.
+    """
+    dead_until = -1  # heads that end before this index sit on a line known to hold no closing "]"
+    for head in _AB_ACTION_HEAD.finditer(reply):
+        body = head.end()
+        if body < dead_until:
+            continue
+        line_end = reply.find("\n", body)
+        line_end = len(reply) if line_end == -1 else line_end
+        close = reply.find("]", body + 1, line_end)
+        if close != -1:
+            return reply[head.start(1) : close + 1], head.group(1)
+        dead_until = line_end
+    return None
+
+
 class AgentBenchSyntax:
     """``Thought:\\n...\\n\\nAction:\\nclick[value]``, parsed with AgentBench's regex."""
 
@@ -127,14 +159,19 @@ class AgentBenchSyntax:
     def instruction(self) -> str:
         return protocol_data().turns[0]["content"]
 
+    def _search(self, reply: str) -> tuple[str, str] | None:
+        if self._regex.pattern == AGENTBENCH_ACTION_REGEX:
+            return first_agentbench_action(reply)
+        match = self._regex.search(reply)  # a data file with another regex: that regex, as it is
+        return None if match is None else (match.group(1), match.group(2))
+
     def parse(self, reply: str) -> Action:
-        match = self._regex.search(reply)
-        if match is None:
+        found = self._search(reply)
+        if found is None:
             raise InvalidAction(
                 "no action found: the reply must contain 'Action:' then search[keywords] or click[value]"
             )
-        text = match.group(1)
-        kind = match.group(2)
+        text, kind = found
         argument = text[len(kind) + 1 : -1]
         if not argument.strip():
             raise InvalidAction(f"empty argument in {text!r}")
@@ -178,6 +215,9 @@ class JsonSyntax:
             raise InvalidAction(
                 f"the action line is not valid JSON: {err.msg} at column {err.colno}"
             ) from None
+        except (ValueError, RecursionError) as err:  # an integer over Python's digit limit; deep nesting
+            why = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+            raise InvalidAction(f"the action line cannot be read as JSON: {why}") from None
         if not isinstance(obj, dict):
             raise InvalidAction("the action line must be a JSON object")
         extra = set(obj) - self._KEYS

@@ -24,23 +24,20 @@ from envs.os_shell.protocol import (
     load_protocol,
     parse_reply,
     prompt_messages,
+    protocol_file,
     render_action,
     truncate_output,
 )
 from envs.os_shell.tasks import (
-    AGENTBENCH_DEV_FILE,
     GENERATOR_VERSION,
     TEST_SPLIT_SHA256,
     CheckEval,
     MatchEval,
+    agentbench_dev_file,
     generate_split,
     generate_task,
     load_agentbench,
     split_digest,
-)
-
-PROTOCOL_JSON = (
-    Path(__file__).resolve().parents[2] / "envs" / "data" / "agentbench_prompts" / "os_interaction.json"
 )
 
 # -- AgentBench syntax -------------------------------------------------------------------------------------------
@@ -181,7 +178,7 @@ def test_render_refuses_what_the_agentbench_syntax_cannot_carry():
 
 
 def test_agentbench_prompt_is_the_data_file_verbatim():
-    raw = json.loads(PROTOCOL_JSON.read_text())
+    raw = json.loads(protocol_file().read_text())
     assert prompt_messages("agentbench") == raw["turns"]
     p = load_protocol()
     assert (p.round_limit, p.truncate_over, p.truncate_keep) == (8, 800, 780)
@@ -241,7 +238,7 @@ def test_match_judge_strips_and_supports_regex():
 
 
 def test_dev_set_loads_with_a_reference_for_every_item():
-    tasks = load_agentbench(AGENTBENCH_DEV_FILE)
+    tasks = load_agentbench(agentbench_dev_file())
     assert len(tasks) == 26
     assert tasks[7].id == "agentbench-dev-0007"
     assert all(t.reference for t in tasks), [t.id for t in tasks if not t.reference]
@@ -399,7 +396,7 @@ def test_env_lists_tasks_and_prompts_without_docker():
     assert env.task("os-test-0003").family == FAMILY_NAMES[3]
     dev = OSEnv(split="agentbench-dev")
     assert len(dev.task_ids()) == 26 and dev.task_ids()[0] == "agentbench-dev-0000"
-    assert OSEnv(tasks_file=AGENTBENCH_DEV_FILE, limit=3).task_ids()[-1] == "agentbench-dev-0002"
+    assert OSEnv(tasks_file=agentbench_dev_file(), limit=3).task_ids()[-1] == "agentbench-dev-0002"
     with pytest.raises(ValueError, match="unknown prompt variant"):
         OSEnv(prompt_variant="xml")
     with pytest.raises(ValueError, match="unknown split"):

@@ -8,7 +8,7 @@ import pytest
 
 from envs.core import TaskError
 from envs.web_browse.html import attribute_text, parse_page
-from envs.web_browse.protocol import PROMPT_FILE, format_query
+from envs.web_browse.protocol import format_query, prompt_file
 
 # The first demonstration page of AgentBench's prompt, as raw HTML with noise its cleaning must drop.
 DEMO_RAW = (
@@ -26,7 +26,7 @@ DEMO_RAW = (
 
 
 def test_reproduces_agentbench_demo_exactly() -> None:
-    demo = json.loads(PROMPT_FILE.read_text(encoding="utf-8"))[0]["content"]
+    demo = json.loads(prompt_file().read_text(encoding="utf-8"))[0]["content"]
     view = parse_page(DEMO_RAW).view(["30", "11", "20"])  # group order does not matter: ids follow the page
     assert [bid for bid, _ in view.choices] == ["11", "20", "30"]
     task = "Check for pickup restaurant available in Boston, NY on March 18, 5pm with just one guest"

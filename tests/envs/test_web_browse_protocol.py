@@ -7,12 +7,12 @@ import json
 import pytest
 
 from envs.web_browse.protocol import (
-    PROMPT_FILE,
     PROMPT_VARIANTS,
     ParseError,
     WebAction,
     format_query,
     parse_reply,
+    prompt_file,
     prompt_messages,
     render_action,
 )
@@ -43,7 +43,7 @@ def test_other_variants_syntax_is_invalid(variant: str) -> None:
 
 
 def test_agentbench_demos_render_verbatim() -> None:
-    raw = json.loads(PROMPT_FILE.read_text(encoding="utf-8"))
+    raw = json.loads(prompt_file().read_text(encoding="utf-8"))
     replies = [m["content"] for m in raw if m["role"] == "agent"]
     assert len(replies) == 3
     for reply in replies:
@@ -134,7 +134,7 @@ def test_action_validation() -> None:
 
 
 def test_prompt_messages() -> None:
-    raw = json.loads(PROMPT_FILE.read_text(encoding="utf-8"))
+    raw = json.loads(prompt_file().read_text(encoding="utf-8"))
     ab = prompt_messages("agentbench")
     assert [m["role"] for m in ab] == ["user", "assistant"] * 3
     assert [m["content"] for m in ab] == [m["content"] for m in raw[:-1]]  # the empty query slot is dropped
@@ -151,7 +151,7 @@ def test_prompt_messages() -> None:
 
 
 def test_format_query_matches_demo_layout() -> None:
-    raw = json.loads(PROMPT_FILE.read_text(encoding="utf-8"))
+    raw = json.loads(prompt_file().read_text(encoding="utf-8"))
     demo = raw[2]["content"]
     html = demo.split("'''\n")[1].rstrip("\n")
     previous = [

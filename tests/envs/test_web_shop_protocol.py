@@ -13,6 +13,7 @@ from envs.web_shop.protocol import (
     parse_reply,
     prompt_messages,
     protocol_data,
+    protocol_file,
     render_action,
     render_observation,
 )
@@ -28,7 +29,7 @@ ACTIONS = [
 
 
 def test_agentbench_prompt_is_the_data_file_verbatim() -> None:
-    data = json.loads(open("envs/data/agentbench_prompts/webshop.json", encoding="utf-8").read())
+    data = json.loads(protocol_file().read_text(encoding="utf-8"))
     messages = prompt_messages("agentbench")
     assert messages == data["turns"]
     assert messages[1] == {"role": "assistant", "content": "Ok."}

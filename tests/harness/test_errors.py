@@ -63,11 +63,12 @@ def test_retry_errors_with_nothing_to_retry_runs_nothing(
 def test_env_that_cannot_be_built_stops_the_run_before_any_episode(
     tmp_path: Path, toy_plugins: None, quiet_console: Console
 ) -> None:
-    from harness.runner import RunError
+    from harness.plugins import UsageError
 
     tasks = tmp_path / "tasks.json"
     tasks.write_text("{not json")
-    with pytest.raises(RunError, match="cannot create env 'toy'"):
+    # A tasks file that cannot be read is bad input (exit status 2), not a failure of the run.
+    with pytest.raises(UsageError, match=f"cannot create env 'toy'.*tasks file {tasks}"):
         run(
             RunConfig(agent="solver", envs=("toy",), tasks_file=str(tasks), out=str(tmp_path / "run")),
             quiet_console,

@@ -102,6 +102,26 @@ BAD_INPUT = [
     (["--agent", "solver", "--env", "toy", "--concurrency", "0"], "--concurrency must be at least 1"),
     (["--agent", "solver", "--env", "toy", "--executor", "dask"], "invalid choice: 'dask'"),
     (["--env", "toy"], "--agent is required"),
+    (
+        ["--agent", "solver", "--env", "toy", "--episode-timeout", "nan"],
+        "--episode-timeout must be a positive",
+    ),
+    (
+        ["--agent", "solver", "--env", "toy", "--episode-timeout", "inf"],
+        "--episode-timeout must be a positive",
+    ),
+    (
+        ["--agent", "solver", "--env", "toy", "--model-timeout", "5"],
+        "--model-timeout apply to a model server",
+    ),
+    (
+        ["--agent", "solver", "--env", "toy", "--model", "http://127.0.0.1:1", "--model-retries", "-1"],
+        "--model-retries must be at least 0",
+    ),
+    (
+        ["--agent", "solver", "--env", "toy", "--model", "http://127.0.0.1:1", "--model-timeout", "inf"],
+        "--model-timeout must be a positive",
+    ),
 ]
 
 
@@ -128,9 +148,84 @@ def test_bad_tasks_file_content_fails_before_any_episode(tmp_path: Path) -> None
     tasks = tmp_path / "tasks.json"
     tasks.write_text(json.dumps([{"id": "x", "a": 1}]))
     proc = run_cli("--agent", "solver", "--env", "toy", "--tasks", str(tasks), "--out", str(tmp_path / "run"))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # bad input, as the CLI documents
     assert "cannot create env 'toy': TaskError" in proc.stderr and "task 0" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+
+
+def _one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    status = _status(argv)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err
+    return err
+
+
+def test_out_naming_a_file_is_bad_input(
+    tmp_path: Path, toy_plugins: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("not a folder\n")
+    err = _one_line_error(["--agent", "solver", "--env", "toy", "--out", str(a_file)], capsys)
+    assert f"--out {a_file} is a file" in err
+    under = _one_line_error(["--agent", "solver", "--env", "toy", "--out", str(a_file / "run")], capsys)
+    assert "lies under one" in under and a_file.read_text() == "not a folder\n"
+
+
+def test_summary_that_is_not_an_object_is_bad_input(
+    tmp_path: Path, toy_plugins: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["--agent", "toy-oracle", "--env", "toy", "--limit", "2", "--out", str(out)]) == 0
+    (out / "summary.json").write_text("[1, 2, 3]\n")
+    argv = ["--agent", "toy-oracle", "--env", "toy", "--limit", "3", "--out", str(out), "--resume"]
+    err = _one_line_error(argv, capsys)
+    assert "summary.json holds a JSON list, not the run summary object" in err
+
+
+def test_binary_tasks_file_is_bad_input_naming_the_file(
+    tmp_path: Path, toy_plugins: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    argv = ["--agent", "solver", "--env", "toy", "--tasks", str(tasks), "--out", str(tmp_path / "run")]
+    err = _one_line_error(argv, capsys)
+    assert f"tasks file {tasks} is binary" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_empty_task_list_warns(tmp_path: Path, toy_plugins: None, capsys: pytest.CaptureFixture[str]) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text("[]\n")
+    out = tmp_path / "run"
+    assert main(["--agent", "solver", "--env", "toy", "--tasks", str(tasks), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: env 'toy' has no tasks (tasks file {tasks} lists none): nothing to run" in err
+    assert json.loads((out / "summary.json").read_text())["episodes"] == 0
+
+
+def test_model_timeout_and_retries_reach_the_server_backend(
+    tmp_path: Path, toy_plugins: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("agents.registry")
+    from agents.registry import clear_backends
+    from tests.agents.backends.test_openai_compat import trickling_server
+
+    out = tmp_path / "run"
+    with trickling_server(0.05) as url:
+        argv = ["--agent", "teacher", "--env", "toy", "--limit", "1", "--out", str(out), "--model", url]
+        argv += ["--model-timeout", "0.4", "--model-retries", "0"]
+        started = datetime.now()
+        try:
+            assert main(argv) == 0
+        finally:
+            clear_backends()
+        elapsed = (datetime.now() - started).total_seconds()
+    (record,) = _records(out)
+    assert "after 1 attempts" in record["error"] and "no complete answer within 0.4 s" in record["error"]
+    assert elapsed < 10
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["agent_options"] == {"timeout": 0.4, "retries": 0}
 
 
 def test_missing_default_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -170,3 +170,102 @@ def test_unreachable_server_and_bad_answers() -> None:
             OpenAIBackend(url, model="m").generate(MESSAGES, max_new_tokens=3)
     with pytest.raises(ValueError, match="http"):
         OpenAIBackend("localhost:8000")
+
+
+@contextmanager
+def trickling_server(delay_s: float) -> Iterator[str]:
+    """A server that sends a valid answer one byte every ``delay_s`` seconds: no single read ever waits long."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            data = json.dumps(OK_BODY).encode()
+            try:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(delay_s)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up at its deadline
+
+        def do_GET(self) -> None:  # the model listing answers at once
+            data = json.dumps({"object": "list", "data": [{"id": "trickle"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_trickling_server_cannot_hold_a_call_past_its_deadline() -> None:
+    # ~200 bytes at 50 ms each is ~10 s of answer; every read returns well within the 0.5 s timeout.
+    with trickling_server(0.05) as url:
+        backend = OpenAIBackend(url, model="m", timeout=0.5, retries=1, backoff_s=0.01)
+        started = time.monotonic()
+        with pytest.raises(BackendError, match=r"after 2 attempts.*Timeout.*within 0.5 s"):
+            backend.generate(MESSAGES, max_new_tokens=3)
+        elapsed = time.monotonic() - started
+        backend.close()
+    assert elapsed < 2.0, f"two attempts of 0.5 s took {elapsed:.1f} s"
+
+
+def test_deadline_leaves_a_slow_but_timely_answer_alone() -> None:
+    with trickling_server(0.001) as url:
+        completion = OpenAIBackend(url, model="m", timeout=5).generate(MESSAGES, max_new_tokens=3)
+    assert completion.text == "Act: finish" and completion.usage.prompt_tokens == 40
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        "lots",
+        ["prompt_tokens", 40],
+        {"prompt_tokens": "forty", "completion_tokens": 5},
+        {"prompt_tokens": 40, "completion_tokens": -5},
+        {"prompt_tokens": 1e400, "completion_tokens": 5},
+        {"prompt_tokens": 40, "completion_tokens": 5, "prompt_tokens_details": "all"},
+        {"prompt_tokens": 40, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": [1]}},
+    ],
+    ids=["string", "list", "word", "negative", "infinite", "details-string", "cached-list"],
+)
+def test_unreadable_usage_keeps_the_reply_with_unknown_usage(
+    usage: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = {**OK_BODY, "usage": usage, "x_promptless": {"flops": "many"}}
+    with fake_server(lambda path, b, n: (200, body, {})) as (url, seen):
+        backend = OpenAIBackend(url, model="m", retries=0)
+        with caplog.at_level("WARNING"):
+            first = backend.generate(MESSAGES, max_new_tokens=3)
+            second = backend.generate(MESSAGES, max_new_tokens=3)
+    assert first.text == second.text == "Act: finish" and len(seen) == 2
+    u = first.usage
+    assert (u.calls, u.prompt_tokens, u.cached_tokens, u.generated_tokens, u.flops) == (1, 0, 0, 0, 0.0)
+    warnings = [r for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert len(warnings) == 1  # once per back-end, not once per call
+
+
+def test_timeout_and_retries_are_checked() -> None:
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="timeout"):
+            OpenAIBackend("http://127.0.0.1:1", model="m", timeout=bad)
+    with pytest.raises(ValueError, match="retries"):
+        OpenAIBackend("http://127.0.0.1:1", model="m", retries=-1)
+    backend = OpenAIBackend("http://127.0.0.1:1", model="m")
+    backend.close()
+    with pytest.raises(BackendError, match="closed"):
+        backend.generate(MESSAGES, max_new_tokens=3)
