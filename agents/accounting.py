@@ -110,7 +110,7 @@ class ModelDims:
     def from_model(cls, model: Any) -> ModelDims:
         """Dims from a loaded (possibly peft-wrapped, possibly 4-bit) model, with its parameters counted."""
         dims = cls.from_config(model.config)
-        embedding_ids = set()
+        embedding_ids: set[int] = set()
         for getter in ("get_input_embeddings", "get_output_embeddings"):
             module = getattr(model, getter)()
             if module is not None:

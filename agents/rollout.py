@@ -24,7 +24,7 @@ from typing import Any
 import gymnasium as gym
 
 from agents.base import Agent, EpisodeState, Usage, uses_oracle
-from envs.core import Message
+from envs.core import Message, text_env
 
 
 def utc_now() -> str:
@@ -120,7 +120,7 @@ def run_episode(
         in_env = True
         t = time.perf_counter()
         obs, info = env.reset(seed=seed, options={"task_id": task_id})
-        base = env.unwrapped
+        base = text_env(env)
         prompt = list(base.prompt_messages())
         env_s += time.perf_counter() - t
         in_env = False

@@ -32,7 +32,7 @@ from __future__ import annotations
 import string
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict, cast
 
 import gymnasium as gym
 import numpy as np
@@ -120,7 +120,7 @@ class TextEnv(gym.Env[str, str]):
     first in ``reset`` and draw every random choice from ``self.np_random``.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    metadata: dict[str, Any] = {"render_modes": ["ansi"]}  # noqa: RUF012 (Gymnasium declares it so)
     env_name: ClassVar[str] = ""
     prompt_variants: ClassVar[tuple[str, ...]] = (AGENTBENCH,)
     #: True when each observation is a self-contained query that the agent answers without the episode's
@@ -171,3 +171,9 @@ class TextEnv(gym.Env[str, str]):
             cached = frozenset(self.task_ids())
             self._task_id_cache = cached
         return cached
+
+
+def text_env(env: gym.Env) -> TextEnv:
+    """The ``TextEnv`` under an env's Gymnasium wrappers (TimeLimit, order enforcing), typed as such: every
+    env the harness makes is one, and its protocol methods live on the unwrapped object."""
+    return cast(TextEnv, env.unwrapped)

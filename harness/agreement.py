@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from agents.base import Agent, EpisodeState
 from envs import reply_parser
+from envs.core import Message, text_env
 from harness.plugins import UsageError, agent_factory, env_factory
 from harness.records import latest, read_records
 
@@ -32,12 +33,12 @@ FILE = "agreement.json"
 WORKERS = 8
 
 
-def replay_turns(record: dict[str, Any], independent: bool) -> list[tuple[list[dict[str, str]], str]]:
+def replay_turns(record: dict[str, Any], independent: bool) -> list[tuple[list[Message], str]]:
     """(history, teacher reply) for every agent turn of a recorded episode."""
     turns = []
-    history: list[dict[str, str]] = []
+    history: list[Message] = []
     for message in record["transcript"]:
-        entry = {"role": message["role"], "content": message["content"]}
+        entry: Message = {"role": message["role"], "content": message["content"]}
         if message["role"] == "assistant":
             turns.append((list(history), message["content"]))
             history.append(entry)
@@ -61,7 +62,7 @@ def agreement(
     records: Sequence[dict[str, Any]],
     agent: Agent,
     env_name: str,
-    prompt: list[dict[str, str]],
+    prompt: list[Message],
     variant: str,
     independent: bool,
 ) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def agreement(
         for history, teacher_reply in replay_turns(record, independent):
             jobs.append((record["task_id"], history, teacher_reply))
 
-    def judge(job: tuple[str, list[dict[str, str]], str]) -> tuple[bool, bool]:
+    def judge(job: tuple[str, list[Message], str]) -> tuple[bool, bool]:
         task_id, history, teacher_reply = job
         teacher_action = parse_or_none(parse, teacher_reply, variant)
         if teacher_action is None:
@@ -150,7 +151,7 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for env_name, records in by_env.items():
         env = env_factory(env_name, split=split, limit=1)()
-        base = env.unwrapped
+        base = text_env(env)
         prompt, variant = list(base.prompt_messages()), base.prompt_variant
         independent = bool(getattr(base, "independent_turns", False))
         env.close()

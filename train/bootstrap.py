@@ -72,7 +72,7 @@ class BootstrapConfig:
             episodes_per_env=self.preset.episodes_per_env,
             episodes_by_env=self.preset.episodes_by_env,
             env_share=self.preset.env_share,
-            seed=self.seed,
+            seed=self.preset.seed,
         )
 
 
@@ -326,7 +326,7 @@ def batch_loss(model: LlamaForCausalLM, batch: Batch, env_weight: float = 0.0) -
 
 
 def drill_loss(
-    model: torch.nn.Module,
+    model: LlamaForCausalLM,
     tok: PreTrainedTokenizerFast,
     preset: Preset,
     rng: torch.Generator,
@@ -427,12 +427,12 @@ def train(
     bf16 = cuda or cpu_has_bf16()  # mixed precision: fp32 weights and optimizer, bf16 matmuls
     if not cuda:
         torch.set_num_threads(preset.threads)
-    random.seed(config.seed)
-    torch.manual_seed(config.seed)
+    random.seed(preset.seed)
+    torch.manual_seed(preset.seed)
 
     # data
     tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size, scheme=preset.pretokenizer)
-    records = with_renamed_copies(list(records), preset.renamed_copies, config.seed)
+    records = with_renamed_copies(list(records), preset.renamed_copies, preset.seed)
     data, data_stats = encode_all(tok, records, preset.context_length)
     if not data:
         raise RuntimeError(
@@ -447,13 +447,13 @@ def train(
     stream = mixed_batches(
         data,
         batch_tokens,
-        config.seed,
+        preset.seed,
         tok.pad_token_id,
         dict(preset.step_share),
         dict(preset.env_batch_tokens),
     )
     if preset.crop_prompts:
-        stream = cropped_prompts(stream, preset.crop_prompts, config.seed)
+        stream = cropped_prompts(stream, preset.crop_prompts, preset.seed)
     losses: list[float] = []  # reply loss per step of the main phase
     tag_losses: list[float] = []  # the same for the tag phase
     phases: list[tuple[str, Iterator[Batch], int, list[float]]] = []
@@ -463,14 +463,14 @@ def train(
         data_stats["tagged_conversations"] = tagged_stats["conversations"]
         tagged = [s for s in tagged for _ in range(repeat.get(s.env, 1))]
         tag_stream = mixed_batches(
-            tagged, preset.batch_tokens, config.seed, tok.pad_token_id, dict(preset.step_share)
+            tagged, preset.batch_tokens, preset.seed, tok.pad_token_id, dict(preset.step_share)
         )
         phases.append(("tag", tag_stream, preset.tag_steps, tag_losses))
     phases.append(("train", stream, preset.steps, losses))
 
     # model
     model_config = preset.llama_config_for(tok)
-    model = LlamaForCausalLM(model_config).to(device)
+    model = LlamaForCausalLM(model_config).to(device)  # type: ignore[arg-type]  # the stubs' .to takes a model
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -486,7 +486,7 @@ def train(
     pad_id = tok.pad_token_id
     train_started = time.monotonic()
     stopped_early = False
-    copy_rng = torch.Generator().manual_seed(config.seed)
+    copy_rng = torch.Generator().manual_seed(preset.seed)
     bar = _progress(config.progress)
     copy_losses: list[float] = []
 
@@ -572,7 +572,7 @@ def train(
     tok.save_pretrained(out)
     train_config = {
         "preset": preset.as_dict(),
-        "seed": config.seed,
+        "seed": preset.seed,
         "envs": list(config.envs or preset.envs),
         "corpus": corpus_info,
         "data": data_stats,
@@ -583,6 +583,7 @@ def train(
         "torch_threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "transformers": _version("transformers")},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
     }
     metrics = {
         "loss": losses,
@@ -607,6 +608,23 @@ def train(
     }
     (out / MARKER).write_text(json.dumps(marker))
     return out
+
+
+def _git_commit() -> str | None:
+    """The commit of the code that builds the model (provenance of a shipped model); None outside a checkout."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def _version(package: str) -> str:

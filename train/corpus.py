@@ -31,7 +31,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import envs
+from envs.core import Message, text_env
 from train.paths import promptless_home
 
 CORPUS_FILE = "corpus.jsonl"
@@ -124,7 +125,7 @@ def variants_of(env_name: str, wanted: Sequence[str] | None) -> tuple[str, ...]:
     """The env's prompt variants, or the ``wanted`` ones after checking the env offers them."""
     env = envs.make(env_name, split="train", limit=1)
     try:
-        offered = tuple(env.unwrapped.prompt_variants)
+        offered = tuple(text_env(env).prompt_variants)
     finally:
         env.close()
     if wanted is None:
@@ -207,7 +208,7 @@ def agent_records(ep: Episode) -> list[dict[str, Any]]:
     return [{**base, "prompt": ep.prompt, "messages": messages} for messages in conversations]
 
 
-def env_side_prompt(env_name: str, agent_prompt: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+def env_side_prompt(env_name: str, agent_prompt: Sequence[Mapping[str, Any]]) -> list[Message]:
     """The instruction that makes the model play ``env_name``'s environment for an agent given ``agent_prompt``."""
     shown = "\n\n".join(f"{m['role'].upper()}: {m['content']}" for m in agent_prompt)
     title = ENV_TITLES.get(env_name, env_name)
@@ -280,7 +281,7 @@ def play_env(
     n_tasks = config.episodes_for(env_name)
     probe = envs.make(env_name, split="train", limit=n_tasks)
     try:
-        task_ids = list(probe.unwrapped.task_ids())[:n_tasks]
+        task_ids = list(text_env(probe).task_ids())[:n_tasks]
     finally:
         probe.close()
     jobs = list(enumerate(task_ids))

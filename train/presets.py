@@ -110,7 +110,7 @@ class Preset:
             # Positions are rotary (no learned table): a failing episode at test time may run past the
             # longest training conversation, and should degrade, not raise.
             max_position_embeddings=max(self.context_length, 8192),
-            rope_theta=self.rope_theta,
+            rope_theta=self.rope_theta,  # type: ignore[call-arg]  # a LlamaConfig kwarg the stubs omit
             tie_word_embeddings=True,
             bos_token_id=bos_token_id,
             eos_token_id=eos_token_id,

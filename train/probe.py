@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import envs
+from envs.core import text_env
 
 #: Dev tasks per env in the probe and the reset seed of the first; fixed so that figures stay comparable.
 PROBE_TASKS: dict[str, int] = {"os": 24, "web": 30, "shop": 20}
@@ -95,8 +96,8 @@ def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
         n = PROBE_TASKS[name]
         env = envs.make(name, split="dev", limit=n)
         try:
-            variants = env.unwrapped.prompt_variants
-            for i, task_id in enumerate(env.unwrapped.task_ids()[:n]):
+            variants = text_env(env).prompt_variants
+            for i, task_id in enumerate(text_env(env).task_ids()[:n]):
                 for episode in play_oracle_variants(env, task_id, FIRST_SEED + i, name, variants):
                     records.extend(agent_records(episode))
         finally:

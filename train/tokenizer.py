@@ -152,6 +152,14 @@ class EncodedConversation:
     target_mask: list[bool]
 
 
+def token_id(tok: PreTrainedTokenizerFast, token: str) -> int:
+    """The id of one special token (``convert_tokens_to_ids`` is typed for lists too)."""
+    found = tok.convert_tokens_to_ids(token)
+    if not isinstance(found, int):
+        raise ValueError(f"{token!r} is not one token of this tokenizer")
+    return found
+
+
 def encode_conversation(
     tok: PreTrainedTokenizerFast, messages: Sequence[dict[str, str]]
 ) -> EncodedConversation:
@@ -160,16 +168,16 @@ def encode_conversation(
     Encoding turn by turn is exact because special tokens split the text before BPE runs, so no merge can
     cross a turn boundary; ``tests/train/test_tokenizer.py`` checks it against ``apply_chat_template``.
     """
-    ids: list[int] = [tok.convert_tokens_to_ids(BOS)]
+    ids: list[int] = [token_id(tok, BOS)]
     mask: list[bool] = [False]
-    eos_id = tok.convert_tokens_to_ids(EOS)
+    eos_id = token_id(tok, EOS)
     for message in messages:
         role = message["role"]
         if role not in ROLE_TOKENS:
             raise ValueError(f"unknown role {role!r}; use one of {list(ROLE_TOKENS)}")
         content_ids = tok.encode(message["content"], add_special_tokens=False)
         is_target = role == "assistant"
-        ids.append(tok.convert_tokens_to_ids(ROLE_TOKENS[role]))
+        ids.append(token_id(tok, ROLE_TOKENS[role]))
         mask.append(False)
         ids.extend(content_ids)
         mask.extend([is_target] * len(content_ids))

@@ -26,8 +26,9 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.exceptions import ParserRejectedMarkup
@@ -103,7 +104,7 @@ class View:
     choices: tuple[tuple[str, str], ...]  # (backend node id, first 10 words of the element), document order
 
 
-def attribute_text(attrs: dict[str, str | list[str]]) -> str:
+def attribute_text(attrs: Mapping[str, Any]) -> str:
     """Reduce an element's attributes to their salient values, Mind2Web style."""
     normal: dict[str, str] = {}
     for key, raw in attrs.items():
@@ -116,10 +117,10 @@ def attribute_text(attrs: dict[str, str | list[str]]) -> str:
     seen: set[str] = set()
     parts: list[str] = []
     for name in SALIENT_ATTRIBUTES:
-        value = normal.get(name)
-        if value is None:
+        found = normal.get(name)
+        if found is None:
             continue
-        value = value.lower()
+        value = found.lower()
         if value in _JUNK_VALUES or value.startswith("http"):
             continue
         value = " ".join([w for w in value.split() if len(w) < MAX_WORD_CHARS][:MAX_VALUE_WORDS])

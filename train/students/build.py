@@ -27,6 +27,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from envs.core import text_env
 from train.paths import promptless_home
 from train.students.config import DATA_FIELDS, StudentConfig
 from train.students.stages import MARKER, Stage, _write_json
@@ -113,8 +114,8 @@ def build_adapter(
     timings: dict[str, float] = {}
 
     probe = make_env()
-    prompt = list(probe.unwrapped.prompt_messages())
-    independent = bool(getattr(probe.unwrapped, "independent_turns", False))
+    prompt = list(text_env(probe).prompt_messages())
+    independent = text_env(probe).independent_turns
     probe.close()
 
     t = time.perf_counter()

@@ -24,9 +24,10 @@ from typing import Any
 import gymnasium as gym
 
 from agents.base import EpisodeState
+from agents.model_agent import ModelAgent
 from agents.registry import get_backend, make_agent
 from agents.rollout import episode_seed, run_episode
-from envs.core import Message
+from envs.core import Message, text_env
 from train.corpus import END_CONVERSATION, env_side_prompt
 from train.students.config import StudentConfig
 from train.students.examples import prompt_text
@@ -82,7 +83,7 @@ def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) ->
     """First observations of the env's train tasks, reset from ``ENV_WORKERS`` envs at once (an OS reset
     starts a container), written in task order so that which of two duplicates is kept never varies."""
     probe = make_env()
-    ids = probe.unwrapped.task_ids()[: config.n_inputs]
+    ids = text_env(probe).task_ids()[: config.n_inputs]
     probe.close()
     seen = {item["input"] for item in stage.items()}
     done = stage.done_keys()
@@ -115,9 +116,9 @@ def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) ->
 def _inputs_from_llm(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> None:
     env = make_env()
     try:
-        prompt = env.unwrapped.prompt_messages()
+        prompt = text_env(env).prompt_messages()
         examples = []
-        for task_id in env.unwrapped.task_ids()[:5]:
+        for task_id in text_env(env).task_ids()[:5]:
             obs, _ = env.reset(seed=0, options={"task_id": task_id})
             examples.append(obs)
     finally:
@@ -160,13 +161,15 @@ def synthesize_outputs(
     if stage.complete:
         return stage.items()
     agent = make_agent("teacher", env_name=config.env, model=model, **(backend_options or {}))
+    if not isinstance(agent, ModelAgent):
+        raise TypeError(f"the teacher for {config.env!r} is not a model agent: {agent!r}")
     done = stage.done_keys()
 
     def answer(item: dict[str, Any]) -> dict[str, Any]:
         first: list[Message] = [{"role": "user", "content": item["input"]}]
-        kwargs = {"max_new_tokens": agent.max_new_tokens, "stop": list(agent.stop)}
-        as_is = agent.backend.generate(first, **kwargs).text
-        to_be = agent.backend.generate(list(prompt) + first, **kwargs).text
+        limit, stop = agent.max_new_tokens, list(agent.stop)
+        as_is = agent.backend.generate(first, max_new_tokens=limit, stop=stop).text
+        to_be = agent.backend.generate(list(prompt) + first, max_new_tokens=limit, stop=stop).text
         return {**item, "as_is": as_is, "to_be": to_be}
 
     with stage.writer() as write:
@@ -230,8 +233,8 @@ def synthesize_conversations(
     todo = [item for item in chosen if item["key"] not in done]
     teacher = make_agent("teacher", env_name=config.env, model=model, **(backend_options or {}))
     probe = make_env()
-    prompt = list(probe.unwrapped.prompt_messages())
-    independent = bool(getattr(probe.unwrapped, "independent_turns", False))
+    prompt = list(text_env(probe).prompt_messages())
+    independent = bool(text_env(probe).independent_turns)
     probe.close()
     with stage.writer() as write:
         if config.conversations == "env":
