@@ -180,3 +180,27 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path, tiny: 
     assert metrics["resumed_from"] == "checkpoint-4"
     assert metrics["steps"] == 8
     assert (out / "adapter_config.json").is_file()
+
+
+def test_inputs_from_a_model_are_numbered_items_without_duplicates(tmp_path: Path) -> None:
+    from tests.agents.backends.test_openai_compat import fake_server
+
+    def behaviour(path: str, body, n: int):
+        if path.endswith("/models"):
+            return 200, {"data": [{"id": "inventor"}]}, {}
+        text = f"Here you go:\n1. buy green tea {n}\n2) buy a red mug\n3. buy a red mug\nnot an item"
+        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        return 200, {"choices": [choice], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}, {}
+
+    with fake_server(behaviour) as (url, seen):
+        config = StudentConfig.default(
+            "gcd", "shop", inputs="llm", input_model=url, conversations="roleplay", n_inputs=5
+        )
+        make_env = lambda: envs.make("shop", split="train", limit=5)  # noqa: E731
+        items = synthesize_inputs(Stage(tmp_path / "inputs", {}), config, make_env)
+    clear_backends()
+    texts = [item["input"] for item in items]
+    assert len(texts) == 5 and len(set(texts)) == 5
+    assert texts.count("buy a red mug") == 1 and "not an item" not in texts
+    request = next(b for b in seen if b)["messages"][0]["content"]
+    assert "numbered list" in request and "Instruction" in request  # the prompt and the examples are shown
