@@ -16,7 +16,7 @@ Example::
 Options (``**options``): ``max_new_tokens`` and ``stop`` for the agent (defaults per env in
 ``agents.model_agent.GENERATION_DEFAULTS``); ``device``, ``dtype``, ``load_in_4bit``, ``prefix_cache``,
 ``max_batch``, ``truncation`` for a local model; ``api_key``, ``timeout``, ``retries``, ``model_name`` (the
-served model's id) for a server.
+served model's id) for a server; ``temperature`` for both (0, the default, is greedy).
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from typing import Any
 from agents.base import Agent
 
 AGENT_OPTIONS = frozenset({"max_new_tokens", "stop"})
-HF_OPTIONS = frozenset({"device", "dtype", "load_in_4bit", "prefix_cache", "max_batch", "truncation"})
-OPENAI_OPTIONS = frozenset({"api_key", "timeout", "retries", "model_name"})
+HF_OPTIONS = frozenset(
+    {"device", "dtype", "load_in_4bit", "prefix_cache", "max_batch", "truncation", "temperature"}
+)
+OPENAI_OPTIONS = frozenset({"api_key", "timeout", "retries", "model_name", "temperature"})
 NO_MODEL_MESSAGE = (
     "no model given: pass --model PATH_OR_URL, or build the embedded default with `python -m train.bootstrap`"
 )

@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         max_batch=args.max_batch,
     )
     server = make_server(backend, backend.name, args.host, args.port)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     print(f"promptless serve: {backend.name} listening on http://{host}:{port}/v1", flush=True)
     try:
         server.serve_forever()

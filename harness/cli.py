@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "replay a teacher run without the prompt and score a student's agreement",
     ),
     "leaderboard": ("harness.leaderboard", "write results/leaderboard.csv and its plot from the runs"),
+    "view": ("harness.view", "write one static HTML page of runs: settings, scores, transcripts"),
     "serve": ("agents.serve", "serve a local model or student over the OpenAI-compatible API"),
     "bootstrap": ("train.bootstrap", "rebuild the embedded default model from scratch"),
 }

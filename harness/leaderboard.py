@@ -14,7 +14,8 @@ do not cover are kept, unless ``--replace``.
 Example::
 
     python -m harness.leaderboard --runs results/runs --out results/leaderboard.csv
-    # also draws results/leaderboard.png: score vs FLOPs per episode, one panel per env
+    # also draws results/leaderboard.png: score vs FLOPs per episode, one panel per env, n per point,
+    # the model named, and a caption line
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -218,22 +220,61 @@ def write_csv(rows: Sequence[Row], path: Path) -> None:
             writer.writerow([_cell(data[c]) for c in COLUMNS])
 
 
-def plot(rows: Sequence[Row], path: Path) -> None:
-    """Score against FLOPs per episode (log x), one labelled point per agent, one panel per env."""
+def caption(rows: Sequence[Row]) -> str:
+    """The plot's caption line: what a point is, how many episodes, what the error bars and axes mean."""
+    episodes = sorted({r.episodes for r in rows})
+    n = f"n = {episodes[0]}" if len(episodes) == 1 else f"n = {episodes[0]}-{episodes[-1]}"
+    errors = sum(r.errors for r in rows)
+    errored = f"; {errors} errored episodes count as score 0" if errors else ""
+    return (
+        f"Mean score per episode ± 1 standard error against the model's FLOPs per episode (log scale); "
+        f"{n} episodes per point{errored}. Dashed lines: agents without model FLOPs (scripted)."
+    )
+
+
+def _power_of_ten(value: float, _position: Any = None) -> str:
+    """A log-axis tick as mathtext: ``10^9``, ``2×10^9`` (every major tick labelled, none left blank)."""
+    if value <= 0:
+        return ""
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10**exponent, 2)
+    return f"$10^{{{exponent}}}$" if mantissa == 1 else f"${mantissa:g}\\times10^{{{exponent}}}$"
+
+
+def figure(rows: Sequence[Row]) -> Any:
+    """The leaderboard figure: one panel per env, score against FLOPs per episode, one point per
+    (agent, model) labelled with the agent and its n, one colour per model (named in the legend or the
+    title), and a caption line under the panels. Returned open so that tests can look at it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
     env_order = sorted({r.env for r in rows}, key=_env_rank)
-    fig, axes = plt.subplots(1, len(env_order), figsize=(5 * len(env_order), 4), squeeze=False)
+    models = sorted({r.model for r in rows if r.flops_per_episode > 0})
+    colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(models)}
+    fig, axes = plt.subplots(1, len(env_order), figsize=(5.2 * len(env_order), 4.4), squeeze=False)
     for ax, env in zip(axes[0], env_order, strict=True):
         panel = [r for r in rows if r.env == env]
         costed = [r for r in panel if r.flops_per_episode > 0]
         for r in costed:
-            ax.errorbar(r.flops_per_episode, r.score, yerr=r.stderr, fmt="o", capsize=3)
-            ax.annotate(r.agent, (r.flops_per_episode, r.score), textcoords="offset points", xytext=(4, 4))
+            ax.errorbar(
+                r.flops_per_episode,
+                r.score,
+                yerr=r.stderr,
+                fmt="o",
+                capsize=3,
+                color=colours[r.model],
+                label=r.model or "(no model)",
+            )
+            ax.annotate(
+                f"{r.agent} (n={r.episodes})",
+                (r.flops_per_episode, r.score),
+                textcoords="offset points",
+                xytext=(5, 5),
+                fontsize=8,
+            )
         # Agents without model FLOPs (the oracle) cannot sit on a log axis: show them as reference lines.
         for r in panel:
             if r.flops_per_episode <= 0:
@@ -241,7 +282,7 @@ def plot(rows: Sequence[Row], path: Path) -> None:
                 ax.text(
                     0.01,
                     r.score,
-                    f" {r.agent} (no model FLOPs)",
+                    f" {r.agent} (n={r.episodes}, no model FLOPs)",
                     transform=ax.get_yaxis_transform(),
                     va="bottom",
                     fontsize=8,
@@ -249,16 +290,46 @@ def plot(rows: Sequence[Row], path: Path) -> None:
                 )
         if costed:
             ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on narrow ranges
-            ax.margins(x=0.2)
+            low = min(r.flops_per_episode for r in costed)
+            high = max(r.flops_per_episode for r in costed)
+            # Less than a decade of data leaves a log axis without a single major tick: label 1, 2 and 5
+            # of each decade then, and keep at least one decade in view.
+            subs = (1.0,) if high / low >= 100 else (1.0, 2.0, 5.0)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+            ax.xaxis.set_major_formatter(FuncFormatter(_power_of_ten))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            centre = math.sqrt(low * high)
+            half = max(math.sqrt(high / low) * 2.0, math.sqrt(10.0))
+            ax.set_xlim(centre / half, centre * half)
+            ax.set_xlabel("model FLOPs per episode (log scale)")
+        else:
+            ax.set_xticks([])
+            ax.set_xlabel("no agent with model FLOPs in this env")
         ax.set_title(env)
-        ax.set_xlabel("FLOPs per episode")
-        ax.set_ylabel("score")
+        ax.set_ylabel("score (mean ± s.e.)")
         ax.set_ylim(-0.05, 1.1)
+        ax.yaxis.set_major_locator(MultipleLocator(0.2))
+        ax.tick_params(labelsize=9)
         ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    named = [m for m in models if m]
+    if len(named) > 1:
+        handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours[m], label=m) for m in named]
+        fig.legend(handles=handles, loc="upper right", fontsize=8, title="model", title_fontsize=8)
+        fig.suptitle("promptless leaderboard", fontsize=11)
+    else:
+        fig.suptitle(f"promptless leaderboard, model: {named[0] if named else 'none (scripted agents)'}")
+    fig.text(0.01, 0.01, caption(rows), fontsize=8, wrap=True, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def plot(rows: Sequence[Row], path: Path) -> None:
+    """Draw ``figure(rows)`` to ``path`` (PNG at 150 dpi: readable in a paper column)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=150)
     plt.close(fig)
 
 

@@ -4,18 +4,24 @@ Examples::
 
     python -m harness.run --agent oracle --env os,web,shop --limit 5
     python -m harness.run --agent teacher --env web --model http://127.0.0.1:8000/v1 --concurrency 8
+    python -m harness.run --agent teacher --model http://127.0.0.1:8000 --model-name meta-llama/Llama-3.1-8B-Instruct \
+        --temperature 0.7 --max-new-tokens 512            # API key: OPENAI_API_KEY or --api-key
+    python -m harness.run --agent noprompt --model /models/Llama-3-8B-Instruct --dtype bfloat16
     python -m harness.run --agent gcd --out results/runs/gcd --resume        # after an interruption
     python -m harness.run --agent gcd --out results/runs/gcd --retry-errors  # only the errored episodes
     python -m harness.run --list
 
 Exit status: 0 done, 1 the run could not go on (an env or agent failed to build), 2 bad input (one line
-on stderr, no traceback; a bad tasks file included), 130 interrupted by SIGINT, 143 by SIGTERM (both close
-every env, containers included, record the run as interrupted; resume with ``--resume``).
+on stderr, no traceback; a bad tasks file included), 3 the run ended but too many episodes errored
+(``--fail-on-error``; summary status "failed"; redo them with ``--retry-errors``), 130 interrupted by
+SIGINT, 143 by SIGTERM (both close every env, containers included, record the run as interrupted; resume
+with ``--resume``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -27,6 +33,7 @@ from rich.console import Console
 import envs
 from agents.rollout import DEFAULT_MAX_TURNS
 from envs.core import SPLITS
+from harness.error_threshold import DEFAULT_THRESHOLD, parse_threshold
 from harness.plugins import (
     EXTRA_AGENTS_VAR,
     EXTRA_ENVS_VAR,
@@ -36,6 +43,9 @@ from harness.plugins import (
     registry_agents,
 )
 from harness.runner import EXECUTORS, RunConfig, RunError, run
+
+#: Exit status of a run that ended with too many errored episodes (``--fail-on-error``).
+EXIT_FAILED = 3
 
 
 class Terminated(KeyboardInterrupt):
@@ -73,7 +83,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scripts", dest="scripts_dir", help="scripts folder of an OS tasks file")
     p.add_argument("--limit", type=int, help="run at most N tasks per env")
     p.add_argument("--concurrency", type=int, default=1, help="episodes in flight (default 1)")
-    p.add_argument("--model", help="model path or OpenAI-compatible URL (default: the embedded model)")
+    p.add_argument(
+        "--model",
+        help="model folder or OpenAI-compatible server URL; http://HOST:PORT and http://HOST:PORT/v1 are "
+        "the same (default: the embedded model)",
+    )
+    p.add_argument("--model-name", help="the served model's id at a --model URL (default: the first listed)")
+    p.add_argument(
+        "--api-key",
+        help="API key for a --model URL (default: the OPENAI_API_KEY environment variable; prefer it, since "
+        "a command line is visible to other users)",
+    )
+    p.add_argument(
+        "--max-new-tokens", type=int, help="tokens one reply may generate (default: per env, 96 to 384)"
+    )
+    p.add_argument(
+        "--temperature", type=float, help="sampling temperature; 0 (the default) is greedy decoding"
+    )
+    p.add_argument(
+        "--dtype",
+        choices=("bfloat16", "float16", "float32"),
+        help="weights' dtype of a local --model (default: bfloat16 on CUDA, float32 on CPU)",
+    )
     p.add_argument(
         "--model-timeout",
         type=float,
@@ -83,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--model-retries", type=int, help="retries of a failed request to a --model URL (default 3)"
     )
     p.add_argument("--adapter", help="LoRA adapter folder")
+    p.add_argument(
+        "--fail-on-error",
+        type=_threshold,
+        default=DEFAULT_THRESHOLD,
+        metavar="X",
+        help="fail the run (status 'failed', exit status 3) when an env's errored episodes reach X: a share "
+        f"0<X<1 of its episodes or a count X>=1; 'never' to disable (default {DEFAULT_THRESHOLD})",
+    )
     p.add_argument("--seed", type=int, default=0, help="run seed; each task's reset seed derives from it")
     p.add_argument("--out", help="run folder (default results/runs/<agent>)")
     p.add_argument("--resume", action="store_true", help="continue a run: skip tasks finished without error")
@@ -100,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-num-cpus", type=float, default=1.0, help="CPUs each Ray task reserves")
     p.add_argument("--list", action="store_true", help="list agents, envs and splits, then exit")
     return p
+
+
+def _threshold(text: str) -> float | None:
+    try:
+        return parse_threshold(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def list_everything(console: Console) -> None:
@@ -130,7 +176,18 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if env_arg in ("", "all")
         else tuple(e.strip() for e in env_arg.split(",") if e.strip())
     )
-    options = {"timeout": args.model_timeout, "retries": args.model_retries}
+    options = {
+        "timeout": args.model_timeout,
+        "retries": args.model_retries,
+        "model_name": args.model_name,
+        "api_key": args.api_key,
+        "max_new_tokens": args.max_new_tokens,
+        "temperature": args.temperature,
+        "dtype": args.dtype,
+    }
+    if args.api_key is None and (args.model or "").startswith(("http://", "https://")):
+        # Read here rather than only in the back-end: Ray workers on other machines lack this environment.
+        options["api_key"] = os.environ.get("OPENAI_API_KEY") or None
     return RunConfig(
         agent=args.agent,
         envs=chosen,
@@ -151,6 +208,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         max_turns=args.max_turns,
         ray_num_cpus=args.ray_num_cpus,
         agent_options=tuple((k, v) for k, v in options.items() if v is not None),
+        fail_on_error=args.fail_on_error,
     )
 
 
@@ -165,7 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list:
             list_everything(console)
             return 0
-        run(config_from_args(args), console)
+        summary = run(config_from_args(args), console)
+        if summary.get("status") == "failed":
+            print(f"error: the run failed: {summary.get('failure')}", file=sys.stderr)
+            return EXIT_FAILED
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

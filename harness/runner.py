@@ -8,6 +8,8 @@ Run folder layout::
 
 ``resume`` skips the tasks already finished without error and runs the rest (errored ones included);
 ``retry_errors`` runs only the tasks whose latest record is an error. The latest record of a task wins.
+A run whose errored episodes reach ``fail_on_error`` (``harness.error_threshold``) ends with status
+"failed" and the reason in ``summary["failure"]``, not "complete".
 
 Example::
 
@@ -32,15 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 import envs
+from agents.backends.base import normalize_base_url
 from agents.base import ORACLE
 from agents.rollout import DEFAULT_MAX_TURNS, EpisodeRecord, episode_seed, utc_now
 from envs.core import SPLITS
+from harness.error_threshold import DEFAULT_THRESHOLD, check_threshold, failure
 from harness.executors import AgentBuildError, EpisodeJob, Executor, LocalExecutor, RayExecutor, init_ray
 from harness.plugins import (
     AgentFactory,
@@ -53,12 +54,20 @@ from harness.plugins import (
     is_extra_agent,
 )
 from harness.records import EpisodeLog, ResultsError, latest, read_records, repair_tail
+from harness.report import print_summary, progress
 from harness.stats import env_stats
 from harness.students import student_adapters
 
 EXECUTORS = ("local", "ray")
 #: Config fields a resumed run must share with the run it continues (its results would not mix otherwise).
 RESUME_KEYS = ("agent", "split", "model", "adapter", "seed", "tasks_file", "scripts_dir")
+#: Agent options that change what the model generates: a resumed run must share them too.
+RESUME_OPTIONS = ("model_name", "max_new_tokens", "temperature", "dtype")
+#: Agent options never written to ``summary.json`` (a secret has no place in a results folder).
+SECRET_OPTIONS = ("api_key",)
+#: Options that reach only an OpenAI-compatible server, or only a local model folder.
+SERVER_OPTIONS = ("timeout", "retries", "model_name", "api_key")
+LOCAL_OPTIONS = ("dtype",)
 
 
 class RunError(RuntimeError):
@@ -88,6 +97,7 @@ class RunConfig:
     max_turns: int = DEFAULT_MAX_TURNS
     ray_num_cpus: float = 1.0
     agent_options: tuple[tuple[str, Any], ...] = field(default=())
+    fail_on_error: float | None = DEFAULT_THRESHOLD  # see harness.error_threshold; None never fails
 
     @property
     def out_dir(self) -> Path:
@@ -122,6 +132,10 @@ def validate(config: RunConfig) -> None:
         )
     if config.max_turns < 1:
         raise UsageError(f"--max-turns must be at least 1, got {config.max_turns}")
+    try:
+        check_threshold(config.fail_on_error)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if (config.tasks_file or config.scripts_dir) and len(config.envs) != 1:
         raise UsageError("--tasks/--scripts describe one env's tasks: give exactly one --env with them")
     if config.tasks_file and not Path(config.tasks_file).is_file():
@@ -156,23 +170,38 @@ def _check_text_file(path: Path) -> None:
 
 
 def _check_model_options(config: RunConfig) -> None:
-    """``--model-timeout``/``--model-retries`` reach only a server back-end: refuse them where they would not."""
+    """Refuse a model option where it would not reach the model, and values no back-end accepts."""
     options = dict(config.agent_options)
-    given = [f"--model-{name}" for name in ("timeout", "retries") if name in options]
-    if not given:
-        return
-    if not (config.model or "").startswith(("http://", "https://")):
-        raise UsageError(f"{'/'.join(given)} apply to a model server: give --model http(s)://HOST:PORT")
+    flag = {name: "--" + name.replace("_", "-") for name in options}
+    flag.update(timeout="--model-timeout", retries="--model-retries")
+    is_url = (config.model or "").startswith(("http://", "https://"))
+    server_only = [flag[name] for name in SERVER_OPTIONS if name in options]
+    if server_only and not is_url:
+        raise UsageError(f"{'/'.join(server_only)} apply to a model server: give --model http(s)://HOST:PORT")
+    local_only = [flag[name] for name in LOCAL_OPTIONS if name in options]
+    if local_only and is_url:
+        raise UsageError(
+            f"{'/'.join(local_only)} apply to a local model folder; a server chooses its own (e.g. vLLM --dtype)"
+        )
     timeout = options.get("timeout")
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--model-timeout must be a positive number of seconds, got {timeout}")
     retries = options.get("retries")
     if retries is not None and retries < 0:
         raise UsageError(f"--model-retries must be at least 0, got {retries}")
+    temperature = options.get("temperature")
+    if temperature is not None and not (math.isfinite(temperature) and temperature >= 0):
+        raise UsageError(f"--temperature must be 0 (greedy) or more, got {temperature}")
+    max_new_tokens = options.get("max_new_tokens")
+    if max_new_tokens is not None and max_new_tokens < 1:
+        raise UsageError(f"--max-new-tokens must be at least 1, got {max_new_tokens}")
 
 
 def resolve_model(config: RunConfig) -> str | None:
     """The model to load: ``--model``, else the embedded default for model agents (None for the oracle)."""
+    if config.model and config.model.startswith(("http://", "https://")):
+        # One spelling per server, so that "http://h:8000" and "http://h:8000/v1" resume into each other.
+        return normalize_base_url(config.model)
     if config.model or config.agent == ORACLE or is_extra_agent(config.agent):
         return config.model
     try:
@@ -272,10 +301,15 @@ def summarize(
             "score": overall.score,
             "stderr": overall.stderr,
             "errors": overall.errors,
+            "score_ok": overall.score_ok,
             "per_env": per_env,
             "finished": utc_now(),
         }
     )
+    if summary.get("status") == "complete":
+        reason = failure(per_env, config.fail_on_error)
+        if reason:
+            summary.update(status="failed", failure=reason)
     return summary
 
 
@@ -299,8 +333,13 @@ def _check_resumable(config: RunConfig, out: Path, records: list[dict[str, Any]]
             "remove it to rebuild it from the episodes, or use another --out"
         )
     current = resolved_fields(config)
-    diffs = [
-        f"{k}: {previous.get(k)!r} -> {current[k]!r}" for k in RESUME_KEYS if previous.get(k) != current[k]
+    before = {**previous, "model": _same_model(previous.get("model"))}
+    diffs = [f"{k}: {before.get(k)!r} -> {current[k]!r}" for k in RESUME_KEYS if before.get(k) != current[k]]
+    old_options = previous.get("agent_options") if isinstance(previous.get("agent_options"), dict) else {}
+    diffs += [
+        f"{k}: {old_options.get(k)!r} -> {current['agent_options'].get(k)!r}"
+        for k in RESUME_OPTIONS
+        if old_options.get(k) != current["agent_options"].get(k)
     ]
     if diffs:
         raise UsageError(
@@ -312,20 +351,15 @@ def _check_resumable(config: RunConfig, out: Path, records: list[dict[str, Any]]
 def resolved_fields(config: RunConfig) -> dict[str, Any]:
     """The config as recorded in ``summary.json``."""
     data = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("envs", "out")}
-    data["agent_options"] = dict(config.agent_options)
+    data["agent_options"] = {k: v for k, v in config.agent_options if k not in SECRET_OPTIONS}
     return data
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("score {task.fields[score]:.3f}  errors {task.fields[errors]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    )
+def _same_model(model: Any) -> Any:
+    """A recorded model as this version spells it (server URLs normalized), for comparing on resume."""
+    if isinstance(model, str) and model.startswith(("http://", "https://")):
+        return normalize_base_url(model)
+    return model
 
 
 def run(config: RunConfig, console: Console | None = None) -> dict[str, Any]:
@@ -512,8 +546,7 @@ def _run_env(
         )
     scores: list[float] = []
     errors = 0
-    with _progress(console) as progress:
-        bar = progress.add_task(label, total=len(jobs), score=0.0, errors=0)
+    with progress(console, label, len(jobs)) as bar:
 
         def on_record(record: EpisodeRecord) -> None:
             nonlocal errors
@@ -521,7 +554,7 @@ def _run_env(
             records[(record.env, record.task_id)] = record.to_dict()
             scores.append(record.score)
             errors += bool(record.error)
-            progress.update(bar, advance=1, score=sum(scores) / len(scores), errors=errors)
+            bar.advance(score=sum(scores) / len(scores), errors=errors)
 
         try:
             executor.run(jobs, on_record)
@@ -529,40 +562,3 @@ def _run_env(
             raise RunError(f"cannot build agent {config.agent!r} for env {env!r}: {exc}") from exc
         finally:
             executor.close()
-
-
-def summary_table(summary: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"{summary['agent']} on {summary.get('split')} ({summary.get('status')})", box=box.SIMPLE_HEAD
-    )
-    for col in ("env", "n", "score", "±", "errors", "prompt/ep", "gen/ep", "FLOPs/ep", "model s/ep"):
-        table.add_column(col, justify="left" if col == "env" else "right", no_wrap=True)
-    for env, s in summary["per_env"].items():
-        table.add_row(
-            env,
-            str(s["episodes"]),
-            f"{s['score']:.3f}",
-            f"{s['stderr']:.3f}",
-            str(s["errors"]),
-            f"{s['prompt_tokens']:.0f}",
-            f"{s['generated_tokens']:.0f}",
-            f"{s['flops_per_episode']:.2e}",
-            f"{s['latency_s']:.2f}",
-        )
-    return table
-
-
-def result_lines(summary: dict[str, Any]) -> list[str]:
-    """The plain closing lines, one per env: ``oracle os: score 1.000 ± 0.000 (26 episodes, 0 errors)``."""
-    return [
-        f"{summary['agent']} {env}: score {s['score']:.3f} ± {s['stderr']:.3f} "
-        f"({s['episodes']} episodes, {s['errors']} errors)"
-        for env, s in summary["per_env"].items()
-    ]
-
-
-def print_summary(summary: dict[str, Any], console: Console) -> None:
-    """The closing table, then the plain lines (no markup, no wrapping: scripts grep them)."""
-    console.print(summary_table(summary))
-    for line in result_lines(summary):
-        console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -1,7 +1,9 @@
 """Per-env aggregates of episode records: mean score with its standard error, and per-episode costs.
 
 Errored episodes count with score 0 (an agent whose back-end fails has failed the task) and are also
-counted in ``errors`` so that a user can retry them. ``latency_s`` is the model's wall time per episode
+counted in ``errors`` so that a user can retry them; ``score_ok`` is the mean over the episodes without
+error (None when every episode errored), so that a table can show both and never pass a dead back-end's
+zeros off as the agent's skill. ``latency_s`` is the model's wall time per episode
 (the sum of its calls' ``wall_s``), not the episode's, which also holds env time.
 
 Example::
@@ -40,6 +42,8 @@ class EnvStats:
     score: float
     stderr: float
     errors: int
+    score_ok: float | None  # mean score of the episodes without error; None when all errored
+    stderr_ok: float | None
     prompt_tokens: float  # per episode
     generated_tokens: float  # per episode
     flops_per_episode: float
@@ -53,6 +57,7 @@ def env_stats(records: Iterable[dict[str, Any]]) -> EnvStats:
     """Aggregate the records of one env (one record per task: pass ``latest(...)`` values)."""
     recs = list(records)
     scores = [0.0 if r.get("error") else float(r.get("score", 0.0)) for r in recs]
+    ok = [float(r.get("score", 0.0)) for r in recs if not r.get("error")]
 
     def per_episode(key: str) -> float:
         return mean([float(r.get("usage", {}).get(key, 0.0)) for r in recs])
@@ -61,7 +66,9 @@ def env_stats(records: Iterable[dict[str, Any]]) -> EnvStats:
         episodes=len(recs),
         score=mean(scores),
         stderr=stderr(scores),
-        errors=sum(1 for r in recs if r.get("error")),
+        errors=len(recs) - len(ok),
+        score_ok=mean(ok) if ok else None,
+        stderr_ok=stderr(ok) if ok else None,
         prompt_tokens=per_episode("prompt_tokens"),
         generated_tokens=per_episode("generated_tokens"),
         flops_per_episode=per_episode("flops"),

@@ -8,10 +8,13 @@
 #   4. the upstream data (AgentBench's prompts and OS dev set) into the data cache, pinned and checked by
 #      sha256 (python -m envs.upstream.fetch): from a local copy when one is given or sits beside the
 #      checkout (../shared), else from GitHub;
-#   5. the OS sandbox image (python -m envs.os_shell.image; a no-op when cached).
+#   5. the OS sandbox image (python -m envs.os_shell.image; a no-op when cached);
+#   6. Chromium (apt chromium), the browser in which the tests open the run viewer's page (harness.view);
+#      skipped with a note where nothing can be installed (no root, no sudo): those tests then skip.
 #
 # Usage: scripts/setup.sh            (from anywhere; it works in the repository root)
 # Environment: PYTHON (default python3), TORCH_SPEC (default torch==2.13.0), SKIP_IMAGE=1 to skip step 5,
+#   SKIP_CHROMIUM=1 to skip step 6,
 #   PROMPTLESS_DATA_SOURCE=DIR to take the upstream data from DIR/<data set>/ instead of the network.
 set -euo pipefail
 
@@ -129,5 +132,16 @@ if [[ ${SKIP_IMAGE:-0} == 1 ]]; then
     say "skipping the OS image (SKIP_IMAGE=1)"
 else
     "$VENV/bin/python" -m envs.os_shell.image
+fi
+
+# --- 6. Chromium, for the viewer's browser tests ------------------------------------------------------------
+if [[ ${SKIP_CHROMIUM:-0} == 1 ]]; then
+    say "skipping Chromium (SKIP_CHROMIUM=1)"
+elif command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    say "Chromium is installed"
+elif command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 || -n $SUDO ]]; then
+    apt_install chromium fonts-dejavu-core
+else
+    say "Chromium is missing and cannot be installed here (no apt-get or no root): the viewer's browser tests will skip"
 fi
 say "done"

@@ -42,6 +42,21 @@ class Backend(Protocol):
     def generate(self, messages: list[Message], *, max_new_tokens: int, stop: list[str]) -> Completion: ...
 
 
+def normalize_base_url(url: str) -> str:
+    """The one spelling of an OpenAI-compatible server's base URL: ``http://h:8000``, ``http://h:8000/``,
+    ``http://h:8000/v1/`` and ``.../v1/chat/completions`` all become ``http://h:8000/v1``.
+
+    Why: the same server written two ways must be the same model for resuming a run and for the leaderboard.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"a server URL must start with http:// or https://, got {url!r}")
+    url = url.rstrip("/")
+    for suffix in ("/chat/completions", "/completions"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)].rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
 def cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
     """Cut ``text`` before the earliest occurrence of any stop string; say whether one was found."""
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)

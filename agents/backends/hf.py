@@ -3,7 +3,9 @@
 - Any local model folder that ``AutoModelForCausalLM`` loads, with an optional peft adapter on top.
 - Prompt: the tokenizer's chat template when it has one; else the plain template documented at
   ``PLAIN_TEMPLATE`` (whose role markers then also act as stop strings).
-- Decoding is greedy. Generation ends at the end-of-turn (EOS) token, at a stop string (the text is cut
+- Decoding is greedy by default; ``temperature > 0`` samples from the softmax at that temperature (no
+  top-k/top-p cut, whatever the model's generation config says, so that the setting means one thing), and
+  ``temperature=0`` is greedy. Generation ends at the end-of-turn (EOS) token, at a stop string (the text is cut
   before it, OpenAI-style) or at ``max_new_tokens``.
 - Devices: bf16 on CUDA, fp32 on CPU; 4-bit NF4 (bitsandbytes, double quantization, bf16 compute) on CUDA
   by default (``load_in_4bit=None`` means "when CUDA"), and a clear error when asked for without CUDA.
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import queue
 import threading
 import time
@@ -141,6 +144,7 @@ class HFBackend:
         max_new_tokens: int = 512,
         prefix_cache: bool = False,
         max_batch: int = 8,
+        temperature: float = 0.0,
         *,
         batch_wait_s: float = 0.005,
         truncation: Literal["error", "left"] = "error",
@@ -157,6 +161,9 @@ class HFBackend:
             raise ValueError(f"truncation must be 'error' or 'left', got {truncation!r}")
         if max_batch < 1 or max_new_tokens < 1:
             raise ValueError("max_batch and max_new_tokens must be >= 1")
+        if not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or temperature < 0:
+            raise ValueError(f"temperature must be a finite number >= 0 (0 is greedy), got {temperature!r}")
+        self.temperature = float(temperature)
         self.model_path = path
         self.adapter = Path(adapter) if adapter is not None else None
         self.max_new_tokens = max_new_tokens
@@ -262,7 +269,7 @@ class HFBackend:
     def generate(
         self, messages: list[Message], *, max_new_tokens: int | None = None, stop: Sequence[str] = ()
     ) -> Completion:
-        """Greedy completion of ``messages``; blocks until the batcher has run this call."""
+        """Completion of ``messages`` (greedy unless ``temperature``); blocks until the batcher ran it."""
         if self._closed:
             raise BackendError("this HFBackend was closed")
         submitted = time.monotonic()
@@ -395,8 +402,8 @@ class HFBackend:
                 input_ids=input_ids.to(self.device),
                 attention_mask=attention_mask.to(self.device),
                 max_new_tokens=max(r.max_new_tokens for r in requests),
-                do_sample=False,
                 num_beams=1,
+                **self._sampling(),
                 pad_token_id=self._pad_id,
                 eos_token_id=self._eos_ids,
                 stopping_criteria=StoppingCriteriaList([criteria]),
@@ -428,6 +435,12 @@ class HFBackend:
             )
             completions.append(Completion(text, usage, "stop" if (stopped or ended_by_eos) else "length"))
         return completions
+
+    def _sampling(self) -> dict[str, Any]:
+        """``generate`` arguments for this back-end's temperature (see the module docstring)."""
+        if self.temperature == 0:
+            return {"do_sample": False}
+        return {"do_sample": True, "temperature": self.temperature, "top_k": 0, "top_p": 1.0}
 
     # ------------------------------------------------------------------------------------------ prefix cache
     def _prefix_for(self, ids: list[int]) -> tuple[tuple[int, ...], Any, bool] | None:

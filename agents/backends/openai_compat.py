@@ -1,6 +1,8 @@
 """Any OpenAI-compatible ``/v1/chat/completions`` server as a back-end (vLLM, llama.cpp server, Ollama, ours).
 
-Requests are greedy (``temperature: 0``) and pass ``stop`` through. Each attempt has a total deadline of
+Requests are greedy (``temperature: 0``) unless a ``temperature`` is given, and pass ``stop`` through. The API
+key is ``api_key``, else the ``OPENAI_API_KEY`` environment variable (as OpenAI's own clients read it), else
+none. Each attempt has a total deadline of
 ``timeout`` seconds, from connecting to the last byte of the answer: a server that trickles bytes cannot hold
 a call longer (a per-read timeout would restart at every byte). Connection errors, timeouts, HTTP 429 and
 5xx answers are retried ``retries`` times with exponential back-off (``backoff_s``, doubled each try; a
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Coroutine, Sequence
@@ -33,7 +36,7 @@ from typing import Any, TypeVar
 import httpx
 
 from agents.accounting import ModelDims, call_flops
-from agents.backends.base import FINISH_REASONS, BackendError, Completion
+from agents.backends.base import FINISH_REASONS, BackendError, Completion, normalize_base_url
 from agents.base import Usage
 from envs.core import Message
 
@@ -81,6 +84,7 @@ class OpenAIBackend:
         api_key: str | None = None,
         timeout: float = 60,
         retries: int = 3,
+        temperature: float = 0.0,
         *,
         model_dims: ModelDims | None = None,
         backoff_s: float = 0.5,
@@ -91,8 +95,12 @@ class OpenAIBackend:
             raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
         if not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
             raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
-        url = base_url.rstrip("/")
-        self.base_url = url if url.endswith("/v1") else url + "/v1"
+        if not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or temperature < 0:
+            raise ValueError(f"temperature must be a finite number >= 0 (0 is greedy), got {temperature!r}")
+        self.base_url = normalize_base_url(base_url)
+        self.temperature = float(temperature)
+        if api_key is None:
+            api_key = os.environ.get("OPENAI_API_KEY") or None
         self.timeout = float(timeout)
         self.retries = retries
         self.backoff_s = backoff_s
@@ -130,7 +138,7 @@ class OpenAIBackend:
             "model": self.model,
             "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
             "max_tokens": max_new_tokens,
-            "temperature": 0,
+            "temperature": self.temperature,
         }
         stops = [s for s in stop if s]
         if stops:

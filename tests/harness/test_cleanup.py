@@ -115,10 +115,11 @@ def test_episodes_given_up_at_their_deadline_leave_no_container(
         _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
-    assert proc.returncode == 0, err
+    # Every episode errored: the run fails (--fail-on-error), and still leaves nothing behind.
+    assert proc.returncode == 3, err
     records = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
     assert [r["error"] for r in records] == ["EpisodeTimeout: no result after 8 s"] * 2
-    assert _summary(out)["status"] == "complete"
+    assert _summary(out)["status"] == "failed"
     assert _containers_of(proc.pid) == []
 
 

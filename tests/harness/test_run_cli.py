@@ -177,6 +177,7 @@ def test_summary_that_is_not_an_object_is_bad_input(
 ) -> None:
     out = tmp_path / "run"
     assert main(["--agent", "toy-oracle", "--env", "toy", "--limit", "2", "--out", str(out)]) == 0
+    capsys.readouterr()  # that run's progress lines, which go to stderr when it is not a terminal
     (out / "summary.json").write_text("[1, 2, 3]\n")
     argv = ["--agent", "toy-oracle", "--env", "toy", "--limit", "3", "--out", str(out), "--resume"]
     err = _one_line_error(argv, capsys)
@@ -217,7 +218,8 @@ def test_model_timeout_and_retries_reach_the_server_backend(
         argv += ["--model-timeout", "0.4", "--model-retries", "0"]
         started = datetime.now()
         try:
-            assert main(argv) == 0
+            # Its only episode errored: the run fails (--fail-on-error's default), status 3.
+            assert main(argv) == 3
         finally:
             clear_backends()
         elapsed = (datetime.now() - started).total_seconds()
@@ -226,6 +228,7 @@ def test_model_timeout_and_retries_reach_the_server_backend(
     assert elapsed < 10
     summary = json.loads((out / "summary.json").read_text())
     assert summary["agent_options"] == {"timeout": 0.4, "retries": 0}
+    assert summary["status"] == "failed"
 
 
 def test_missing_default_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

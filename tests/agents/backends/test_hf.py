@@ -186,3 +186,18 @@ def test_closed_backend_refuses_calls(tiny_model: Path) -> None:
     assert not closed._worker.is_alive()
     with pytest.raises(BackendError, match="closed"):
         closed.generate(episode(TASKS[0]), max_new_tokens=2, stop=[])
+
+
+def test_temperature_samples_and_zero_stays_greedy(tiny_model: Path) -> None:
+    messages = episode(TASKS[1])
+    with HFBackend(tiny_model, device="cpu") as greedy:
+        assert greedy.temperature == 0.0
+        texts = {greedy.generate(messages, max_new_tokens=10, stop=[]).text for _ in range(3)}
+    assert len(texts) == 1
+    torch.manual_seed(0)
+    with HFBackend(tiny_model, device="cpu", temperature=50.0) as hot:
+        # At a high temperature the tiny model's next token is close to uniform: draws differ.
+        texts = {hot.generate(messages, max_new_tokens=10, stop=[]).text for _ in range(4)}
+    assert len(texts) > 1
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 0"):
+        HFBackend(tiny_model, device="cpu", temperature=-1.0)

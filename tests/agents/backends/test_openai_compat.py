@@ -269,3 +269,33 @@ def test_timeout_and_retries_are_checked() -> None:
     backend.close()
     with pytest.raises(BackendError, match="closed"):
         backend.generate(MESSAGES, max_new_tokens=3)
+
+
+def test_temperature_and_api_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    backend = OpenAIBackend("http://127.0.0.1:9/v1/chat/completions/", model="m", temperature=0.7)
+    assert backend.base_url == "http://127.0.0.1:9/v1" and backend.temperature == 0.7
+    assert backend._client.headers["Authorization"] == "Bearer sk-from-env"
+    explicit = OpenAIBackend("http://127.0.0.1:9", model="m", api_key="sk-flag")
+    assert explicit._client.headers["Authorization"] == "Bearer sk-flag" and explicit.temperature == 0.0
+    with fake_server(lambda path, body, n: (200, OK_BODY, {})) as (url, seen):
+        OpenAIBackend(url, model="m", temperature=0.7).generate(MESSAGES, max_new_tokens=7)
+    assert seen[0]["temperature"] == 0.7
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 0"):
+        OpenAIBackend(url, model="m", temperature=float("nan"))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://h:8000",
+        "http://h:8000/",
+        "http://h:8000/v1",
+        "http://h:8000/v1/",
+        "http://h:8000/v1/chat/completions",
+    ],
+)
+def test_one_spelling_per_server(spelling: str) -> None:
+    from agents.backends.base import normalize_base_url
+
+    assert normalize_base_url(spelling) == "http://h:8000/v1"
