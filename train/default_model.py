@@ -1,13 +1,17 @@
-"""Find, or build on first use, the embedded default model that every agent uses unless given ``--model``.
+"""Find the embedded default model that every agent uses unless given ``--model``.
 
-The model lives outside git, in ``$PROMPTLESS_HOME/models/default-<preset>`` (``~/.cache/promptless/...``
-without the variable). A folder counts as complete only when its ``COMPLETE`` marker exists: bootstrap
-writes it last, so an interrupted build is rebuilt, never half-loaded.
+The model is a release artifact: its weights, tokenizer and provenance ship in the repository under
+``models/default-<preset>/`` (``SHIPPED_DIR``), so nobody has to train it to use the project. Looked up in
+order: the shipped folder, then a local build in ``$PROMPTLESS_HOME/models/default-<preset>``
+(``~/.cache/promptless/...`` without the variable), then, when allowed, a build from scratch
+(``python -m train.bootstrap``). A folder counts only when its ``COMPLETE`` marker exists (bootstrap writes
+it last, so an interrupted build is never half-loaded) and names the current preset's fingerprint (a preset
+change without new weights is never silently used).
 
 Example::
 
     from train.default_model import resolve_default_model
-    path = resolve_default_model()             # builds it the first time (51 minutes on a 2-core Xeon)
+    path = resolve_default_model()             # the shipped model
     path = resolve_default_model(build=False)  # raises DefaultModelMissing with how to build it
 """
 
@@ -21,6 +25,8 @@ from train.paths import promptless_home
 from train.presets import Preset, default_preset_name, get_preset
 
 MARKER = "COMPLETE"  # same name as train.bootstrap.MARKER (kept here so that lookups need no torch import)
+#: Where the shipped default models live: ``models/`` at the repository root.
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 class DefaultModelMissing(FileNotFoundError):
@@ -32,6 +38,13 @@ def default_model_dir(preset: str | None = None) -> Path:
     name = preset or default_preset_name()
     get_preset(name)  # clear error on an unknown preset
     return promptless_home() / "models" / f"default-{name}"
+
+
+def shipped_model_dir(preset: str | None = None) -> Path:
+    """Folder of the default model of ``preset`` as shipped in the repository (it may be absent)."""
+    name = preset or default_preset_name()
+    get_preset(name)
+    return SHIPPED_DIR / f"default-{name}"
 
 
 def is_complete(folder: Path) -> bool:
@@ -61,9 +74,12 @@ def is_current(folder: Path, preset: str) -> bool:
 
 
 def resolve_default_model(build: bool = True, preset: str | None = None) -> Path:
-    """Return the default model's folder, building it first when it is missing, unfinished or built by an
-    older version of the preset, and ``build`` is true."""
+    """Return the default model's folder: the shipped one, else a local build, else (when ``build`` is true)
+    one built now; a folder built by an older version of the preset never counts."""
     name = preset or default_preset_name()
+    shipped = shipped_model_dir(name)
+    if is_complete(shipped) and is_current(shipped, name):
+        return shipped
     folder = default_model_dir(name)
     complete = is_complete(folder)
     if complete and is_current(folder, name):
@@ -88,8 +104,8 @@ def resolve_default_model(build: bool = True, preset: str | None = None) -> Path
 
 
 def _duration(spec: Preset) -> str:
-    """The expected build time, said with what it rests on: the cpu build took 18 minutes on a 2-core AMD
-    EPYC VM (v8) and 51 on a 2-core Intel Xeon VM (v9; docs/benchmarks.md), so a bare figure would mislead."""
+    """The expected build time, said with what it rests on: the same build's time differs up to 3x between
+    2-core VMs (docs/benchmarks.md), so a bare figure would mislead."""
     if not spec.timed:
         return f"about {spec.expected_minutes:.0f} min, an estimate: the {spec.name} preset has not been timed yet"
     return f"about {spec.expected_minutes:.0f} min on the 2-core VM it was timed on, up to 3x on a slower CPU"

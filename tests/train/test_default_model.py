@@ -21,7 +21,9 @@ from train.presets import get_preset, with_overrides
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
+    """An empty cache and no shipped models: what resolution does when it must build."""
     monkeypatch.setenv("PROMPTLESS_HOME", str(tmp_path))
+    monkeypatch.setattr("train.default_model.SHIPPED_DIR", tmp_path / "shipped")
     return tmp_path
 
 
