@@ -1,7 +1,7 @@
 """Benchmark of what the default model's build schedule costs: a copy warm-up step against a training step.
 
 Why: the ``cpu`` preset's warm-up went from 400 fixed-layout copy steps (v8) to 1,200 steps whose shift grows
-(content-matching heads form only that way, docs/results.md). This script times, on this machine and in one
+(content-matching heads form only that way, docs/journal/2026-11-21-to-12-02-default-model.md). This script times, on this machine and in one
 process, the two kinds of optimizer step of the ``cpu`` preset's model: a warm-up step (one copy drill
 batch, fully shifted, rows opened by ``<|bos|>``) and a main step (a batch of real corpus conversations in
 the preset's env mix, plus the drill at its weight). From them it prices the current schedule against v8's

@@ -91,7 +91,7 @@ def with_format_tag(record: dict[str, Any]) -> dict[str, Any]:
 
     Why: a 1.4M-parameter model trained on full prompts did not learn to copy a path from the task into a
     command in 1,000 OS steps (0 of 72 dev commands right, teacher-forced); with this tag instead of the
-    prompt it did (27 of 72): the task is then most of the context (docs/results.md). The short-context
+    prompt it did (27 of 72): the task is then most of the context (docs/journal/2026-11-21-to-12-02-default-model.md). The short-context
     phase of the schedule (``Preset.tag_steps``) and ``train.ablate --prompt tag|mix`` train on these."""
     return {**record, "prompt": [{"role": "system", "content": f"Reply format: {record['variant']}."}]}
 
@@ -264,7 +264,7 @@ def cropped_prompts(stream: Iterator[Batch], share: float, seed: int) -> Iterato
 
     Why: a model copied the task's path into its command with a one-line tag in front and not behind the
     full prompt; training on both (mix) still missed the name, and random-token copy drills behind the
-    prompt did not carry over to the episodes (docs/results.md)."""
+    prompt did not carry over to the episodes (docs/journal/2026-11-21-to-12-02-default-model.md)."""
     rng = random.Random(seed)
     for batch in stream:
         n = batch.prompt.shape[1]
@@ -337,13 +337,13 @@ def drill_loss(
     of the warm-up; after it, 1. Module-level so that the benches time the drill ``train`` runs.
 
     The rows' layout strays ``progress * copy_shift`` from ``x x``: fully shifted from the start, the drill
-    stayed at chance for 1,000 steps; grown from 0, content matching forms (docs/results.md). With
+    stayed at chance for 1,000 steps; grown from 0, content matching forms (docs/journal/2026-11-21-to-12-02-default-model.md). With
     ``prompts`` (``copy_after_prompt``) the rows follow ``<|bos|>`` and the last ``progress`` of one of
     them: behind a whole prompt from the start, the drill's loss stayed at chance for 400 steps (7.7 nats;
     without a prompt it is below 0.04 by step 250), so the warm-up lengthens the prompt from nothing to all
     of it. With ``copy_bos`` a bare row opens with ``<|bos|>`` as every conversation does: without it, an
     induction head formed on the rows copied nothing behind a prompt (13.9 nats), with it 2.6, and the model
-    copied the task's paths into its commands (docs/results.md)."""
+    copied the task's paths into its commands (docs/journal/2026-11-21-to-12-02-default-model.md)."""
     device = next(model.parameters()).device
     first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     shift = preset.copy_shift * progress
@@ -380,9 +380,9 @@ def copy_formed(losses: Sequence[float], below: float, window: int = 50) -> bool
     """Whether the copy drill's mean loss over the last ``window`` steps is under ``below``: the induction
     head has formed. With ``below`` at 0 (off) it never is, so the warm-up runs all its extra steps.
 
-    Why: the phase change of the shifted drill came at about step 700 in one build (v9) and after step 1,150
-    in the same preset with another seed, whose 1,200-step warm-up ended at 7.2 nats, near chance
-    (docs/results.md); a warm-up that runs until the drill is learnt does not leave that to the seed."""
+    Why: the phase change of the shifted drill came at about step 700 in one build and after step 1,150 in
+    the same preset with another seed, whose 1,200-step warm-up ended at 7.2 nats, near chance
+    (docs/journal/2026-11-21-to-12-02-default-model.md); a warm-up that runs until the drill is learnt does not leave that to the seed."""
     if below <= 0 or len(losses) < window:
         return False
     return sum(losses[-window:]) / window < below

@@ -17,7 +17,7 @@ Why ``shift``: in the fixed layout (``x x``, ``x`` of ``span`` tokens from posit
 exactly ``span`` positions after its source, so a head that looks a fixed distance back (or at a fixed
 position from the start) solves the drill without matching any content. The models trained on it copied
 the drill perfectly bare and worse than chance behind a prompt, and copied the envs' paths by position
-only (docs/results.md). A shifted layout puts a copy of random length at a random place and distance, so
+only (docs/journal/2026-11-21-to-12-02-default-model.md). A shifted layout puts a copy of random length at a random place and distance, so
 only content matching (an induction head: find the current token earlier, emit what followed it) pays.
 From scratch the fully shifted drill stays at chance for 1,000 steps; growing ``shift`` from 0 to 1 lets the
 fixed-distance head point near the source first and content matching take over (``Preset.copy_shift``).

@@ -1,13 +1,11 @@
 """Sizes and schedules of the embedded default model, one frozen preset per kind of machine.
 
 - ``micro``: seconds; for tests only (it learns nothing useful).
-- ``cpu``: the default. Its step count was budgeted from the step time on a 2-core AMD EPYC VM, where the
-  whole ``python -m train.bootstrap`` (corpus included) took about 18 minutes with v8's 400-step warm-up;
-  the 1,200-step warm-up costs 5% more (``bench/build_schedule.py``). On a 2-core Intel Xeon VM the build
-  took 51 minutes (docs/benchmarks.md). It learns each variant's reply format and to copy behind its
-  prompt, but not yet to act well (docs/results.md).
+- ``cpu``: the shipped default model (``models/default-cpu``). A build takes 45-75 minutes on a 2-core VM,
+  depending on the CPU (docs/benchmarks.md). It learns each variant's reply format; how well it acts is in
+  docs/results.md.
 - ``gpu``: the cpu preset with 19x the parameters and about 10x the computed tokens; picked
-  automatically when CUDA is present. Not yet run on a GPU.
+  automatically when CUDA is present. Its figures on a GPU are in docs/benchmarks.md when measured.
 
 Example::
 
@@ -68,14 +66,14 @@ class Preset:
     copy_extra_steps: int = 0
     # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
-    # solved by looking a fixed distance back (docs/results.md)
+    # solved by looking a fixed distance back (docs/journal/2026-11-21-to-12-02-default-model.md)
     copy_shift: float = 0.0
     # open each copy row with <|bos|>, so the drill looks like the start of a conversation, not a setting of
     # its own that a copy circuit can be tied to
     copy_bos: bool = False
     # Copy drills behind a training prompt (its length ramped up over the warm-up), and a share of batches
     # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Both measured OS-only, neither
-    # helped the commands (docs/results.md); off in every preset, kept to reproduce those runs.
+    # helped the commands (docs/journal/2026-11-21-to-12-02-default-model.md); off in every preset, kept to reproduce those runs.
     copy_after_prompt: bool = False
     crop_prompts: float = 0.0
     # steps on conversations whose prompt is a one-line format tag, before ``steps`` with the full prompts
@@ -193,11 +191,11 @@ PRESETS: dict[str, Preset] = {
         env_weight=0.0,
         renamed_copies=3,
         # The drill's shift grows from 0 to 1 over the warm-up: a content-matching (induction) head forms
-        # after about 650 steps; 400 fixed-layout steps (v8) formed fixed-distance heads only, and a
-        # drill shifted from the start stays at chance (docs/results.md, fourth session)
+        # after about 650 steps; a fixed layout forms fixed-distance heads only, and a drill shifted from
+        # the start stays at chance (docs/journal/2026-11-21-to-12-02-default-model.md)
         copy_warmup_steps=1200,
         # ... and runs on (up to 800 steps more) until the drill's 50-step mean is under 1 nat: when the head
-        # forms depends on the seed (step ~700 with seed 0, ~1,900 with seed 1: docs/results.md)
+        # forms depends on the seed and the CPU (step ~700 with seed 0, ~1,900 with seed 1, or never: docs/journal/2026-11-21-to-12-02-default-model.md)
         copy_formed_loss=1.0,
         copy_extra_steps=800,
         copy_shift=1.0,
@@ -207,7 +205,7 @@ PRESETS: dict[str, Preset] = {
         copy_span=48,
         pretokenizer="copy",  # a copied span is the same tokens in the task and in the command
         # chosen on the dev split between this preset's builds with seeds 0 and 1 (teacher's mean over the
-        # three envs 0.109 against 0.077, first 50 dev tasks each; docs/results.md)
+        # three envs 0.109 against 0.077, first 50 dev tasks each; docs/journal/2026-11-21-to-12-02-default-model.md)
         seed=1,
         expected_minutes=19.0,
     ),
@@ -216,7 +214,7 @@ PRESETS: dict[str, Preset] = {
 # Untimed and untrained: no GPU was lent to the sessions that built this project. It is the cpu preset (the
 # same corpus and seed, so one cache serves both; each env's share of the steps; name-swapped OS copies; the
 # copy split; the shifted copy warm-up whose rows open with <|bos|>, run until the drill is learnt, without
-# which no model copied behind its prompt: docs/results.md) with what a GPU affords: a model 19x the size
+# which no model copied behind its prompt: docs/journal/2026-11-21-to-12-02-default-model.md) with what a GPU affords: a model 19x the size
 # and 2,000 steps of 32,768 computed tokens, about 10x the cpu build's 6.8M (its metrics.json).
 PRESETS["gpu"] = replace(
     PRESETS["cpu"],

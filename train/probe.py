@@ -163,7 +163,7 @@ def copy_drill_loss(
     Why: it tells whether the model's copying survives a prompt in front, and (``shift=1``, see
     ``train.copy_task.copy_batch``) whether it matches content at all. Models whose bare drill loss was
     0.006-0.008 scored 12.5-14.5 behind their OS prompts and 14.9-16.3 shifted: their copy heads looked a
-    fixed distance back, and they copied paths by position, with a tag in front only (docs/results.md).
+    fixed distance back, and they copied paths by position, with a tag in front only (docs/journal/2026-11-21-to-12-02-default-model.md).
     """
     import torch
 

@@ -47,7 +47,7 @@ CHAT_TEMPLATE = (
 
 
 #: Pre-tokenization that keeps a copied span's tokens the same wherever it is written. It differs from GPT-2's
-#: split in three ways, each measured on the OS corpus (docs/results.md):
+#: split in three ways, each measured on the OS corpus (docs/journal/2026-11-21-to-12-02-default-model.md):
 #:
 #: - a path component keeps its leading ``/`` (and ``.log``, ``_data``, ``-box`` their ``.``, ``_``, ``-``):
 #:   GPT-2 makes every ``/`` its own token, so "the token after ``/``" is ambiguous inside any path, and copying

@@ -135,7 +135,7 @@ def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
     # one corpus cache serves both builds: a user who built the cpu model does not replay the oracles
     assert BootstrapConfig(cpu, Path("a")).corpus_config() == BootstrapConfig(gpu, Path("b")).corpus_config()
     # without a shifted warm-up opened by <|bos|> and each env's share of the steps, the cpu models copied
-    # nothing behind their prompts and OS got a few percent of the steps (docs/results.md)
+    # nothing behind their prompts and OS got a few percent of the steps (docs/journal/2026-11-21-to-12-02-default-model.md)
     for field in (
         "step_share",
         "copy_shift",

@@ -13,4 +13,10 @@ prompted teacher), ``prepend-100`` / ``prepend-50`` (the prompt in context durin
 time). Entry points: ``python -m harness.train`` and ``train.students.build.build_adapter``.
 """
 
+import logging
+
+# transformers and peft import bitsandbytes, whose CPU backend tries to download a 4-bit kernel from a hub at
+# import and logs a warning when it cannot; students load 4-bit only on CUDA, so that attempt means nothing.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+
 METHODS: tuple[str, ...] = ("gcd", "seqkd", "seqkd-kld", "prepend-100", "prepend-50")
