@@ -1,11 +1,14 @@
 """``promptless/OS-v0``: AgentBench's OS-interaction task as a Gymnasium text environment.
 
-Each episode gets a fresh Docker container from a pool, runs the task's init scripts in it, types the task's
-``start`` command into the episode's persistent bash (as AgentBench does) and shows the task description. Every
+Each episode gets a fresh Docker container from a pool, runs the task's init scripts in it (each its own
+``docker exec``, output hidden: :mod:`envs.os_shell.init_runner`), types the task's ``start`` into the
+episode's persistent bash as terminal input (as AgentBench does: a ``su - USER`` takes the shell over) and
+shows the task description. Every
 step parses the agent's reply with the prompt variant's rules: ``bash`` runs in the persistent shell (``cd``,
 variables and background jobs persist) and the output comes back truncated to 800/780 characters; ``answer``
-and ``finish`` end the episode and are judged in the same container (match, or check scripts); a reply with no
-valid action ends it as a failure, as in AgentBench; after 8 rounds the episode is truncated with score 0.
+and ``finish`` end the episode and are judged (match, or check scripts run in a trusted container that sees
+the agent's files and processes: :mod:`envs.os_shell.judge_box`); a command that runs past the timeout is
+stopped and its observation says so; a reply with no valid action ends it as a failure, as in AgentBench; after 8 rounds the episode is truncated with score 0.
 
 Example::
 
@@ -21,12 +24,12 @@ Example::
 from __future__ import annotations
 
 import random
-import shlex
 from pathlib import Path
 from typing import Any
 
 from envs.core import AGENTBENCH, Message, TextEnv, get_split
-from envs.os_shell.judge import judge
+from envs.os_shell.init_runner import run_init
+from envs.os_shell.judge import Judgement, judge
 from envs.os_shell.protocol import (
     VARIANTS,
     Action,
@@ -38,7 +41,14 @@ from envs.os_shell.protocol import (
     prompt_messages,
     render_action,
 )
-from envs.os_shell.tasks import OSTask, agentbench_dev_file, generate_task, load_agentbench, task_id
+from envs.os_shell.tasks import (
+    CheckEval,
+    OSTask,
+    agentbench_dev_file,
+    generate_task,
+    load_agentbench,
+    task_id,
+)
 
 #: Seconds an init script may run (AgentBench sets no limit; ours only guards against a hung script).
 INIT_TIMEOUT = 120.0
@@ -53,6 +63,9 @@ START_SETTLE = (
     "while [ $__pl_n -lt 200 ] && cmp -s /proc/$__pl_p/cmdline /proc/$$/cmdline; "
     "do sleep 0.01; __pl_n=$((__pl_n + 1)); done; done; unset __pl_p __pl_n"
 )
+
+#: Appended to the output of a command stopped at the per-command timeout (AgentBench would hang instead).
+TIMEOUT_NOTICE = "\n[the command did not finish within {seconds:g} s and was stopped]"
 
 _RUN_THOUGHTS = (
     "I should run a command to find this out.",
@@ -146,15 +159,13 @@ class OSEnv(TextEnv):
         sandbox = self._get_pool().acquire()
         try:
             for script in task.init:
-                # AgentBench runs init as a separate `bash -c` (or python3 -c) process. So do we, but started
-                # from the fresh shell instead of a new `docker exec`: the same isolation (a child process
-                # keeps no cwd or variables) at a fraction of the latency.
-                result = sandbox.shell(shlex.join(script.argv()), timeout=INIT_TIMEOUT)
+                result = run_init(sandbox, script, timeout=INIT_TIMEOUT)
                 # AgentBench ignores a failing init; a generated task's init failing is a bug worth stopping for.
-                if (result.timed_out or result.exit_code != 0) and task.source == "generated":
-                    raise RuntimeError(f"init of {task.id} exited {result.exit_code}: {result.output[-500:]}")
+                if not result.success and task.source == "generated":
+                    detail = (result.stdout + result.stderr)[-500:]
+                    raise RuntimeError(f"init of {task.id} exited {result.returncode}: {detail}")
             if task.start:
-                sandbox.shell(task.start, timeout=self.command_timeout)
+                sandbox.type_input(task.start, timeout=self.command_timeout)
                 sandbox.shell(START_SETTLE, timeout=self.command_timeout)
         except BaseException:
             self._get_pool().release(sandbox)
@@ -191,7 +202,7 @@ class OSEnv(TextEnv):
         info["action"] = parsed.kind
         if parsed.kind != "bash":
             answer = parsed.content if parsed.kind == "answer" else None
-            verdict = judge(task, answer, self._sandbox)
+            verdict = self._judge(task, answer)
             if verdict.fixes:  # the score rests on a repaired upstream check script: say which
                 info["upstream_fixes"] = list(verdict.fixes)
             return self._finish("", verdict.score, verdict.detail, info, truncated=False)
@@ -210,6 +221,7 @@ class OSEnv(TextEnv):
                 self._reference_output = output
             if result.timed_out:
                 info["timed_out"] = True
+                output += TIMEOUT_NOTICE.format(seconds=self.command_timeout)
         observation = format_observation(output)
         if self._rounds >= self.round_limit:
             detail = f"round limit ({self.round_limit}) reached without an answer"
@@ -255,6 +267,25 @@ class OSEnv(TextEnv):
         self._release()
         info.update(score=float(score), judge_detail=detail)
         return observation, float(score), not truncated, truncated, info
+
+    def _judge(self, task: OSTask, answer: str | None) -> Judgement:
+        """Judge in a trusted container when check scripts run (see :mod:`envs.os_shell.judge_box`)."""
+        sandbox = self._sandbox
+        if not isinstance(task.evaluation, CheckEval) or not hasattr(sandbox, "disk_guard"):
+            return judge(task, answer, sandbox)  # match needs no sandbox; a non-Docker provider judges itself
+        from envs.os_shell.judge_box import JudgeBox
+        from envs.os_shell.sandbox import SandboxError
+
+        if sandbox.disk_exceeded:
+            return Judgement(
+                0.0, f"the sandbox was stopped for writing more than {sandbox.limits.disk_mb} MiB"
+            )
+        try:
+            box = JudgeBox(sandbox)
+        except SandboxError as error:
+            return Judgement(0.0, f"the judge could not start: {error}")
+        with box:
+            return judge(task, answer, box)
 
     def _get_pool(self) -> Any:
         if self._pool is None:

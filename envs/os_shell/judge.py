@@ -2,9 +2,12 @@
 
 - ``match``: the answer, stripped when the item says so (the default), equals the expected string, or the
   item's regex is found in it (``re.search``). No answer (the agent finished) never matches.
-- ``check``: a chain of scripts run INSIDE the agent's own container after the episode. Each script gets the
-  agent's answer and then the stdout of every earlier script as arguments (``bash -c code -- args``,
-  ``python3 -c code args``) and must exit 0. A ``None`` entry runs the item's ``example`` script, so its output
+- ``check``: a chain of scripts run after the episode on the agent's container's state. Each script gets the
+  agent's answer (``"None"`` after ``finish``: AgentBench passes ``str(answer)``) and then the output of every
+  earlier script, stdout and stderr together as ``exec_run`` returns them, as arguments (``bash -c code --
+  args``, ``python3 -c code args``) and must exit 0. The env runs them in a trusted judge container
+  (:mod:`envs.os_shell.judge_box`); Python runs isolated (``-I``), so nothing in the working directory or
+  the environment is imported. A ``None`` entry runs the item's ``example`` script, so its output
   becomes the ground truth that the next script (e.g. an integer comparison) receives as its second argument.
   Check scripts with a known upstream bug run with the fix of :mod:`envs.os_shell.upstream_fixes`; the verdict
   lists the fixes it needed (``Judgement.fixes``).
@@ -76,14 +79,18 @@ def judge_match(ev: MatchEval, answer: str | None) -> Judgement:
 def run_check_chain(
     ev: CheckEval, answer: str | None, sandbox: _Executes, timeout: float = 60.0
 ) -> Judgement:
-    params = ["" if answer is None else answer]
+    params = [str(answer)]
     n = len(ev.scripts)
     for i, entry in enumerate(ev.scripts, start=1):
         script = ev.example if entry is None else entry
         if script is None:
             raise ValueError("a null check entry needs an example script")
         label = "example" if entry is None else (script.name or "check")
-        result = sandbox.exec(script.argv(*params), timeout=timeout)
+        argv = script.argv(*params)
+        if argv[0] == "python3":
+            argv = ["python3", "-I", *argv[1:]]
+        # One stream, as exec_run returns it: a script's stderr is part of what the next one receives.
+        result = sandbox.exec(["bash", "-c", 'exec 2>&1; exec "$@"', "judge", *argv], timeout=timeout)
         if getattr(result, "timed_out", False):
             return Judgement(0.0, _short(f"check step {i}/{n} ({label}) timed out after {timeout:g} s"))
         if result.returncode != 0:

@@ -96,15 +96,25 @@ class ShellResult:
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Per-container resource limits; ``output_bytes`` caps what one command may return."""
+    """Per-container resource limits; ``output_bytes`` caps what one command may return.
+
+    ``disk_mb`` caps what the container may write to the host's disk (0: no cap); see :mod:`.disk_cap`.
+    """
 
     memory_mb: int = 512
     cpus: float = 1.0
     pids: int = 256
     output_bytes: int = 1_000_000
+    disk_mb: int = int(os.environ.get("PROMPTLESS_DISK_MB", "1024"))
 
     def __post_init__(self) -> None:
-        if self.memory_mb < 16 or self.cpus <= 0 or self.pids < 16 or self.output_bytes < 1:
+        if (
+            self.memory_mb < 16
+            or self.cpus <= 0
+            or self.pids < 16
+            or self.output_bytes < 1
+            or not 0 <= self.disk_mb
+        ):
             raise ValueError(f"invalid sandbox limits: {self}")
 
 
@@ -320,6 +330,7 @@ class _Attached:
 _SHELL_INIT = r"""
 set +H +o history; unset HISTFILE PROMPT_COMMAND; PS1=''; PS2=''; PS0=''; trap ':' PIPE
 __pl_lim=%(limit)d; __pl_jf=/dev/shm/.promptless-jobs-$$; __pl_heads=()
+__pl_words=" %(words)s "
 __pl_sb=$(stdbuf --version >/dev/null 2>&1 && ls /usr/libexec/coreutils/libstdbuf.so /usr/lib/*/coreutils/libstdbuf.so 2>/dev/null | head -n1)
 if [[ -n $__pl_sb ]]; then  # what `stdbuf -o0` does, without its extra exec per command
   __pl_begin() { exec {__pl_fd}> >(trap '' INT; _STDBUF_O=0 LD_PRELOAD=$__pl_sb exec head -c "$__pl_lim"); __pl_heads+=("$!"); }
@@ -334,19 +345,34 @@ __pl_end() {
   fi
   for h in "${__pl_heads[@]}"; do kill -0 "$h" 2>/dev/null && keep+=("$h"); done
   __pl_heads=("${keep[@]}")
-  jobs -p >"$__pl_jf" 2>/dev/null && mapfile -t -O "${#keep[@]}" keep <"$__pl_jf"
-  local IFS=,; printf '\037%%s %%s %%s %%s %%s\037' "$t" "$s" "$m" "${keep[*]}" "$PWD"
+  jobs -p >|"$__pl_jf" 2>/dev/null && mapfile -t -O "${#keep[@]}" keep <"$__pl_jf"
+  local IFS=,; printf '\037%%s %%s %%s %%s %%s %%s\037' "$t" "$s" "$m" "${keep[*]}" "$$" "$PWD"
 }
-cd %(cwd)s 2>/dev/null || cd /root 2>/dev/null; printf '\037ready %%s\037' "$$"
+__pl_guard() {
+  local l w n=0 a=()
+  { trap -p DEBUG RETURN; alias; enable -n; declare -F; } >|"$__pl_jf" 2>/dev/null
+  mapfile -t a <"$__pl_jf"
+  for l in "${a[@]}"; do
+    case $l in
+      "declare -f"*) w=${l##* }; [[ $w != __pl_* && $__pl_words == *" $w "* ]] && n=1 ;;
+      "alias "*) w=${l#alias }; w=${w%%%%=*}; [[ $__pl_words == *" $w "* ]] && n=1 ;;
+      *) n=1 ;;
+    esac
+  done
+  printf '\037guard %%s %%s %%s\037' "$1" "$n" "$$"
+}
+declare -ft __pl_guard; readonly -f __pl_begin __pl_end __pl_guard; readonly __pl_lim __pl_jf __pl_sb __pl_words
+%(cd)sprintf '\037ready %%s\037' "$$"
 """
 
 # The control shell: fork-free helpers that still work when the container's pid limit is reached.
-# ``__pl_sweep SID KEEP...`` SIGKILLs every process of session SID except SID itself and the subtrees of KEEP,
+# ``__pl_sweep SID SHELL KEEP...`` SIGKILLs every process of session SID except the shells from SHELL up to SID
+# (a ``su`` typed at the start nests the agent's shell) and the subtrees of KEEP,
 # in rounds until none is left.
 _CONTROL_INIT = r"""
 __pl_victims() {
-  local sid=$1 f line rest p q i spared; shift
-  local -A keep=() ppid=() sess=(); local -a a
+  local sid=$1 shell=$2 f line rest p q i spared; shift 2
+  local -A keep=() ppid=() sess=() chain=(); local -a a
   for p in "$@"; do keep[$p]=1; done
   for f in /proc/[0-9]*/stat; do
     read -r line 2>/dev/null <"$f" || continue
@@ -354,9 +380,13 @@ __pl_victims() {
     set -f; a=($rest); set +f
     ppid[$p]=${a[1]}; sess[$p]=${a[3]}
   done
+  q=$shell
+  for ((i = 0; i < 64; i++)); do
+    chain[$q]=1; [[ $q == "$sid" || $q == 0 || $q == 1 ]] && break; q=${ppid[$q]-0}
+  done
   __pl_v=()
   for p in "${!sess[@]}"; do
-    [[ ${sess[$p]} == "$sid" && $p != "$sid" ]] || continue
+    [[ ${sess[$p]} == "$sid" && -z ${chain[$p]-} ]] || continue
     q=$p; spared=0
     for ((i = 0; i < 64; i++)); do
       [[ -n ${keep[$q]-} ]] && { spared=1; break; }
@@ -376,11 +406,29 @@ __pl_sweep() {
   done
   echo "swept $n"
 }
+# ``__pl_quiet SID``: whether no process of session SID is running or in uninterruptible sleep.
+__pl_quiet() {
+  local f line rest; local -a a
+  for f in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null <"$f" || continue
+    rest=${line##*) }; set -f; a=($rest); set +f
+    [[ ${a[3]} == "$1" && ${a[0]} == [RD] ]] && { echo busy; return; }
+  done
+  echo quiet
+}
 echo ready
 """
 
-_SENTINEL = re.compile(rb"\x1f([0-9a-f]{16}) (\d+) ([01]) ([\d,]*) ([^\x1f]*)\x1f")
+_SENTINEL = re.compile(rb"\x1f([0-9a-f]{16}) (\d+) ([01]) ([\d,]*) (\d+) ([^\x1f]*)\x1f")
 _READY = re.compile(rb"\x1fready (\d+)\x1f")
+_GUARD = re.compile(rb"\x1fguard ([0-9a-f]{16}) ([01]) (\d+)\x1f")
+_OTHER = re.compile(rb"\x1fother (\d+)\x1f")
+#: Words whose redefinition (alias or function) would change what the harness's command line does: a shell
+#: that has one is restarted before the next command.
+_GUARDED_WORDS = (
+    "eval printf exec kill jobs mapfile local unset read trap set shopt declare alias enable builtin command "
+    "echo cd wait true false return readonly"
+)
 
 
 @dataclass(frozen=True)
@@ -390,6 +438,7 @@ class _Sentinel:
     status: int
     marker_sent: bool
     keep: tuple[str, ...]
+    pid: int
     cwd: str
 
 
@@ -412,13 +461,14 @@ class _Reading:
         # Sentinels (this command's and late duplicates of earlier ones) are cut out wherever they sit;
         # walking backwards keeps the earlier positions valid.
         for match in reversed(list(_SENTINEL.finditer(buffer))):
-            token, status, sent, keep, cwd = match.groups()
+            token, status, sent, keep, pid, cwd = match.groups()
             start, end = match.start(), match.end()
             if token.decode() == self.token and self.sentinel is None:
                 self.sentinel = _Sentinel(
                     status=int(status),
                     marker_sent=sent == b"1",
-                    keep=tuple(pid for pid in keep.decode().split(",") if pid),
+                    keep=tuple(job for job in keep.decode().split(",") if job),
+                    pid=int(pid),
                     cwd=cwd.decode("utf-8", errors="replace"),
                 )
                 self.at = start
@@ -436,6 +486,10 @@ class _Shell:
     """The episode's persistent bash plus its control shell (see the module docstring)."""
 
     START_TIMEOUT = 30.0
+    #: How long an idle shell may take to answer the guard before it is declared subverted.
+    GUARD_WAIT = 5.0
+    #: How long a typed start may take to settle before the probe that tells who reads the shell's input.
+    QUIET_WAIT = 3.0
     #: After a timeout: how long the SIGINT gets, then how many SIGKILL sweeps, each waited on this long.
     INTERRUPT_GRACE = 0.3
     SWEEPS = 4
@@ -450,6 +504,9 @@ class _Shell:
         self.restarts = 0
         self._control = self._start_control()
         self._main, self.pid = self._start_main(cwd)
+        #: The session (and process group) the shell leads; ``pid`` is the shell that reads the commands,
+        #: a nested one after a ``su`` typed as the task's start.
+        self.sid = self.pid
         self._await_control()
 
     def _start_control(self) -> _Attached:
@@ -478,8 +535,18 @@ class _Shell:
             ["/bin/bash", "-c", "exec setsid -w bash --norc --noprofile --noediting -i 2>/dev/null"],
             max_buffer=2 * self._output_bytes + (1 << 20),
         )
-        init = _SHELL_INIT % {"limit": self._output_bytes + 1, "cwd": _ansi_c_quote(cwd)}
-        main.start(init.encode())
+        main.start(self._init_text(cwd).encode())
+        found = self._await_ready(main)
+        if not found:
+            main.close()
+            raise SandboxError("the sandbox's shell did not start")
+        return main, found[0]
+
+    def _init_text(self, cwd: str | None) -> str:
+        cd = "" if cwd is None else f"cd {_ansi_c_quote(cwd)} 2>/dev/null || cd /root 2>/dev/null; "
+        return _SHELL_INIT % {"limit": self._output_bytes + 1, "cd": cd, "words": _GUARDED_WORDS}
+
+    def _await_ready(self, main: _Attached) -> list[int]:
         found: list[int] = []
 
         def ready() -> bool:
@@ -489,10 +556,8 @@ class _Shell:
                 del main.stdout[: match.end()]
             return bool(found) or main.eof
 
-        if not main.wait(ready, self._deadline()) or not found:
-            main.close()
-            raise SandboxError("the sandbox's shell did not start")
-        return main, found[0]
+        main.wait(ready, self._deadline())
+        return found
 
     def _control_call(self, line: str, expect: bytes, wait: float) -> bool:
         if self._control.eof:
@@ -513,6 +578,8 @@ class _Shell:
         return control.wait(lambda: expect in control.stdout, time.monotonic() + wait)
 
     def run(self, command: str, timeout: float) -> ShellResult:
+        if not self._main.eof and not self._intact():
+            self._kill_main()
         if self._main.eof:
             try:
                 self._restart()
@@ -545,6 +612,90 @@ class _Shell:
                 )
         return result
 
+    def _intact(self) -> bool:
+        """Whether the shell still runs the harness's command line as written.
+
+        A command can subvert the shell: a DEBUG trap runs code before each of the harness's own commands, an
+        alias or a function named ``eval`` or ``printf`` replaces them, ``exec bash`` drops the helpers. The
+        guard (a read-only function) reports such changes; a shell that reports one, or none in time, is
+        restarted, as a killed one is.
+        """
+        main = self._main
+        token = secrets.token_hex(8)
+        found: list[bool] = []
+
+        def answered() -> bool:
+            for match in list(_GUARD.finditer(main.stdout)):
+                if match.group(1).decode() == token:
+                    found.append(match.group(2) == b"0")
+                    del main.stdout[match.start() : match.end()]
+                    return True
+            return main.eof
+
+        try:
+            main.send(f"\\__pl_guard {token}\n".encode())
+        except BrokenPipeError:
+            return False
+        main.wait(answered, time.monotonic() + self.GUARD_WAIT)
+        return bool(found) and found[0]
+
+    def type_input(self, text: str, timeout: float) -> ShellResult:
+        """Type ``text`` into the shell as terminal input (AgentBench's ``start``), not as a capped command.
+
+        Its stdin is the shell's own, so a ``su - USER`` takes the shell over: the user's shell then reads the
+        next lines, and it is made the harness's shell (an interactive bash, with the helpers, in the same
+        user, home and directory). Its output and the job notices are not shown to anyone, as in AgentBench.
+        """
+        if self._main.eof:
+            self._restart()
+        main = self._main
+        reading = _Reading(token=secrets.token_hex(8), limit=self._output_bytes + 1)
+        other: list[int] = []
+
+        def settled() -> bool:
+            match = _OTHER.search(main.stdout)
+            if match:
+                other.append(int(match.group(1)))
+                return True
+            return reading.done(main)
+
+        probe = f"__pl_end {reading.token} $? 2>/dev/null || printf '\\037other %s\\037' \"$$\"\n"
+        try:
+            main.send(text.encode() + b"\n")
+            # The shell reads its input through a buffer: a line sent before a ``su`` has started to read
+            # would stay with the outer shell. Wait until the session is idle (blocked reading), then probe.
+            self._await_quiet(time.monotonic() + min(timeout, self.QUIET_WAIT))
+            main.send(probe.encode())
+        except BrokenPipeError:
+            main.eof = True
+        finished = main.wait(settled, time.monotonic() + timeout)
+        timed_out = not finished
+        if timed_out:
+            finished = self._interrupt(reading)
+        if other:
+            # The start's user shell reads our lines now: make it an interactive bash with the helpers.
+            # ``exec`` keeps its pid, user, environment and working directory.
+            with main.changed:
+                main.stdout.clear()
+            main.send(b"exec /bin/bash --norc --noprofile --noediting -i 2>/dev/null\n")
+            main.send(self._init_text(None).encode())
+            found = self._await_ready(main)
+            if found:
+                self.pid = found[0]
+        result = self._collect(main, reading, timed_out, finished)
+        with main.changed:
+            main.stdout.clear()
+        return result
+
+    def _await_quiet(self, deadline: float) -> None:
+        """Wait until no process of the shell's session runs, twice in a row (bounded by ``deadline``)."""
+        quiet = 0
+        time.sleep(0.05)
+        while quiet < 2 and time.monotonic() < deadline:
+            ok = self._control_call(f"__pl_quiet {self.sid}", b"quiet\n", 1.0)
+            quiet = quiet + 1 if ok else 0
+            time.sleep(0.03)
+
     def _drain(self) -> bytes:
         """Output the swept processes wrote before they died, which may still be on its way.
 
@@ -574,7 +725,7 @@ class _Shell:
         main = self._main
 
         def ctrl_c() -> None:
-            self._control_call(f"kill -INT -- -{self.pid} 2>/dev/null; echo sent", b"sent\n", 2.0)
+            self._control_call(f"kill -INT -- -{self.sid} 2>/dev/null; echo sent", b"sent\n", 2.0)
 
         def wait(seconds: float) -> bool:
             return main.wait(lambda: reading.done(main), time.monotonic() + seconds)
@@ -592,7 +743,7 @@ class _Shell:
         # its tree. The jobs and pipes that existed before the command are spared.
         keep = " ".join(self._keep)
         for _ in range(self.SWEEPS):
-            self._control_call(f"__pl_sweep {self.pid} {keep}", b"swept", 5.0)
+            self._control_call(f"__pl_sweep {self.sid} {self.pid} {keep}", b"swept", 5.0)
             if wait(self.SWEEP_WAIT):
                 return True
             ctrl_c()  # a shell loop outlived its children: interrupt the shell itself
@@ -628,6 +779,7 @@ class _Shell:
             exit_code = sentinel.status
             self._keep = list(sentinel.keep)
             self.cwd = sentinel.cwd or self.cwd
+            self.pid = sentinel.pid
         elif main.eof:
             # The command ended the shell (``exit``): report its status, start a new shell next time.
             exit_code = main.exit_code(time.monotonic() + 2.0)
@@ -643,7 +795,7 @@ class _Shell:
         )
 
     def _kill_main(self) -> None:
-        self._control_call(f"kill -9 {self.pid} 2>/dev/null; echo killed", b"killed\n", 2.0)
+        self._control_call(f"kill -9 {self.pid} {self.sid} 2>/dev/null; echo killed", b"killed\n", 2.0)
         self._main.close()
         self._main.eof = True
 
@@ -651,15 +803,16 @@ class _Shell:
         """Start a new main shell in the last known cwd (variables and functions are lost)."""
         self._main.close()
         self.restarts += 1
-        old_pid, keep = self.pid, " ".join(self._keep)
+        old_sid, keep = self.sid, " ".join(self._keep)
         self._keep = []
         # A failed start usually means the pid limit is exhausted (a fork bomb left running): free processes
         # of the old shell's session, sparing its jobs first, then not.
-        for sweep in (None, f"__pl_sweep {old_pid} {keep}", f"__pl_sweep {old_pid}"):
+        for sweep in (None, f"__pl_sweep {old_sid} {old_sid} {keep}", f"__pl_sweep {old_sid} {old_sid}"):
             if sweep is not None:
                 self._control_call(sweep, b"swept", 5.0)
             try:
                 self._main, self.pid = self._start_main(self.cwd)
+                self.sid = self.pid
                 return
             except (SandboxError, docker.errors.APIError) as error:
                 failure = error
@@ -700,7 +853,11 @@ class DockerSandbox:
         image: str,
         limits: SandboxLimits = SandboxLimits(),
         client: docker.DockerClient | None = None,
+        run_options: dict[str, Any] | None = None,
     ):
+        """Create and start the container; ``run_options`` override the engine options (the judge's box)."""
+        from envs.os_shell.disk_cap import DiskGuard, disk_options
+
         self.image = image
         self.limits = limits
         self._client = client or docker_client()
@@ -708,28 +865,31 @@ class DockerSandbox:
         self._shell: _Shell | None = None
         self._shell_lock = threading.Lock()
         self._closed = False
+        options: dict[str, Any] = {
+            "command": ["bash", "-c", _IDLE_INIT],
+            "name": self.name,
+            "detach": True,
+            "network_mode": "none",
+            "mem_limit": f"{limits.memory_mb}m",
+            "memswap_limit": f"{limits.memory_mb}m",
+            "nano_cpus": int(limits.cpus * 1e9),
+            "pids_limit": limits.pids,
+            "labels": {LABEL: "1", OWNER_LABEL: f"{_HOSTNAME}:{os.getpid()}"},
+            "working_dir": "/root",
+            "stdin_open": False,
+            "tty": False,
+            **disk_options(self._client, image, limits.disk_mb),
+            **(run_options or {}),
+        }
+        self.name = options["name"]
         try:
-            self._container = docker_call(
-                self._client.containers.run,
-                image,
-                ["bash", "-c", _IDLE_INIT],
-                name=self.name,
-                detach=True,
-                network_mode="none",
-                mem_limit=f"{limits.memory_mb}m",
-                memswap_limit=f"{limits.memory_mb}m",
-                nano_cpus=int(limits.cpus * 1e9),
-                pids_limit=limits.pids,
-                labels={LABEL: "1", OWNER_LABEL: f"{_HOSTNAME}:{os.getpid()}"},
-                working_dir="/root",
-                stdin_open=False,
-                tty=False,
-            )
+            self._container = docker_call(self._client.containers.run, image, **options)
         except docker.errors.ImageNotFound as error:
             raise SandboxError(
                 f"image {image!r} is missing: build it with `python -m envs.os_shell.image`"
             ) from error
         self.id: str = self._container.id
+        self.disk_guard = DiskGuard.start(self, limits.disk_mb, options)
 
     def start_shell(self) -> None:
         """Start the persistent shell now (the pool does this before handing the sandbox out)."""
@@ -740,17 +900,42 @@ class DockerSandbox:
     def healthy(self) -> bool:
         """True while the sandbox is open and its shells are attached (no Docker call: used by acquire)."""
         shell = self._shell
-        return not self._closed and (shell is None or shell.attached())
+        return not self._closed and not self.disk_exceeded and (shell is None or shell.attached())
 
     def shell(self, command: str, timeout: float = 10.0) -> ShellResult:
         """Run ``command`` in the episode's persistent bash; on timeout its process tree is killed."""
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
+        return self._in_shell(lambda shell: shell.run(command, timeout))
+
+    def type_input(self, text: str, timeout: float = 10.0) -> ShellResult:
+        """Type ``text`` into the persistent bash as terminal input (a task's ``start``; see ``_Shell``)."""
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        return self._in_shell(lambda shell: shell.type_input(text, timeout))
+
+    def _in_shell(self, action: Callable[[_Shell], ShellResult]) -> ShellResult:
         self._check_open()
+        if self.disk_exceeded:
+            return ShellResult(output=self._disk_notice(), exit_code=None)
         self.start_shell()
         assert self._shell is not None  # for type checkers: start_shell set it
         with self._shell_lock:
-            return self._shell.run(command, timeout)
+            result = action(self._shell)
+        if self.disk_exceeded:  # the watchdog stopped the container while the command ran
+            return dataclasses.replace(result, output=result.output + self._disk_notice(), exit_code=None)
+        return result
+
+    @property
+    def disk_exceeded(self) -> bool:
+        """True once the disk watchdog stopped the container for writing more than ``limits.disk_mb``."""
+        return self.disk_guard is not None and self.disk_guard.exceeded
+
+    def _disk_notice(self) -> str:
+        return (
+            f"\n[the sandbox wrote more than its disk limit ({self.limits.disk_mb} MiB): every process in it "
+            "was killed and no more commands can run]\n"
+        )
 
     def exec(
         self,
@@ -848,6 +1033,8 @@ class DockerSandbox:
         if self._closed:
             return
         self._closed = True
+        if self.disk_guard is not None:
+            self.disk_guard.stop()
         if self._shell is not None:
             self._shell.close()
         _remove_container(self._client, self.id)

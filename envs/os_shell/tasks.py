@@ -60,7 +60,7 @@ class Script:
         """The argument list that runs this script with ``args`` (AgentBench's calling convention)."""
         if self.language == "bash":
             # bash -c takes the word after the script as $0, so "--" keeps the arguments at $1, $2, ...
-            return ["bash", "-c", self.code, "--", *args]
+            return ["bash", "-c", self.code, "--", *args] if args else ["bash", "-c", self.code]
         if self.language == "python":
             return ["python3", "-c", self.code, *args]
         raise ValueError(f"unsupported script language {self.language!r}")
@@ -200,6 +200,26 @@ DEV_REFERENCES: dict[int, tuple[str, str]] = {
 # the fix listed in envs/os_shell/upstream_fixes.py, so every dev item is solvable.
 
 
+# A function definition and its body in braces (nested braces such as ``${1}`` up to two levels).
+_SH_FUNCTION = re.compile(
+    r"^[ \t]*(?:function[ \t]+)?[\w.:-]+[ \t]*\(\)\s*\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}", re.MULTILINE
+)
+_SH_ARG1 = re.compile(r"\$(?:1(?!\d)|[@*]|\{(?:1[^\d]|[@*#]?[@*]))")
+_PY_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+sys[ \t]+)?import[ \t].*$", re.MULTILINE)
+_PY_ARGV = re.compile(r"\bargv\b(?!\s*\[\s*(?:0|[2-9])\s*\])")
+
+
+def reads_answer(script: Script) -> bool:
+    """Whether a check script reads its first argument (the agent's answer), judged from its source.
+
+    Bash: ``$1``, ``$@``, ``$*`` (or their braced forms) outside function bodies, whose ``$1`` is the
+    function's own. Python: ``argv`` other than ``argv[0]`` or ``argv[2..9]``, import lines aside.
+    """
+    if script.language == "bash":
+        return _SH_ARG1.search(_SH_FUNCTION.sub("", script.code)) is not None
+    return _PY_ARGV.search(_PY_IMPORT.sub("", script.code)) is not None
+
+
 class _ItemReader:
     """Reads one AgentBench item with error messages that name the file, the item and the field."""
 
@@ -298,8 +318,8 @@ class _ItemReader:
             elif example is not None:
                 reference = example.code
             ev = CheckEval(scripts=scripts, example=example)
-            # The answer feeds the chain only when a script compares it to the example's output.
-            expects_answer = None in scripts
+            # AgentBench passes the answer to every check script: the task wants one when a script reads it.
+            expects_answer = None in scripts or any(reads_answer(s) for s in scripts if s is not None)
         else:
             raise self.error("evaluation", "needs 'match' or 'check'")
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from envs.os_shell import sandbox as sandbox_module
+from envs.os_shell.judge_box import close_trusted
 from envs.os_shell.sandbox import (
     LABEL,
     OWNER_LABEL,
@@ -41,6 +42,7 @@ def no_leftover_containers() -> Iterator[None]:
     yield
     if sandbox_module._SHARED is not None:
         sandbox_module._SHARED.close()
+    close_trusted()  # the judge's pristine container of the image lives as long as the process
     leftovers = [c["Names"] for c in _our_containers()]
     assert leftovers == [], f"containers left behind: {leftovers}"
 
