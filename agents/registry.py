@@ -101,12 +101,20 @@ for _name, _target, _description in [
         "agents.registry:_student",
         "LoRA trained with the prompt in context half the time, run without",
     ),
-    ("gist", "agents.registry:_not_yet", "gist tokens: the prompt compressed into a few cached gist tokens"),
+    ("gist", "agents.gist_agent:make_gist_agent", "gist tokens: the prompt compressed into cached gist K/V"),
     (
         "llmlingua2",
-        "agents.registry:_not_yet",
-        "LLMLingua-2-style compression: a classifier drops prompt words",
+        "agents.lingua_agent:make_lingua_agent",
+        "LLMLingua-2: a keep/drop word classifier removes half of the prompt's tokens",
     ),
+    *[
+        (
+            f"llmlingua2-{pct}",
+            "agents.lingua_agent:make_lingua_agent",
+            f"LLMLingua-2: a keep/drop word classifier removes {pct}% of the prompt's tokens",
+        )
+        for pct in (30, 50, 70)
+    ],
     (
         "icae",
         "agents.registry:_not_yet",

@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--adapter", help="LoRA adapter folder")
     p.add_argument(
+        "--compressor",
+        dest="adapter",
+        help="llmlingua2 agents: a token-classification model folder (an official LLMLingua-2 one) to use "
+        "instead of the project's own classifier",
+    )
+    p.add_argument(
         "--fail-on-error",
         type=_threshold,
         default=DEFAULT_THRESHOLD,

@@ -2,7 +2,8 @@
 
 ``harness.run --agent gcd`` with no ``--adapter`` on a local model asks here for one adapter per env, keyed
 by the model's fingerprint, the method, the env and the recipe (``train.students.build``), exactly as
-``python -m harness.train --method gcd --env ...`` would build them.
+``python -m harness.train --method gcd --env ...`` would build them. The compression agents
+(``llmlingua2-50``, ``gist``, ...) get their per-env compressor folder the same way (``train.compress``).
 
 Example::
 
@@ -25,9 +26,14 @@ def is_student(agent: str) -> bool:
 def student_adapters(config: Any) -> dict[str, str]:
     """Per env, the adapter folder of ``config.agent`` on ``config.model``; empty when none is needed (not a
     student, an ``--adapter`` given, or a server URL whose server holds the adapter)."""
-    if not is_student(config.agent) or config.adapter or not config.model:
+    if config.adapter or not config.model or str(config.model).startswith(("http://", "https://")):
         return {}
-    if str(config.model).startswith(("http://", "https://")):
+    from train.compress import compression_method
+
+    method = compression_method(config.agent)
+    if method is not None:
+        return compressors(config, method)
+    if not is_student(config.agent):
         return {}
     from train.students.build import AdapterMissing, build_adapter
     from train.students.config import StudentConfig
@@ -45,3 +51,25 @@ def student_adapters(config: Any) -> dict[str, str]:
         except AdapterMissing as exc:
             raise UsageError(str(exc)) from None
     return adapters
+
+
+def compressors(config: Any, method: str) -> dict[str, str]:
+    """Per env, the folder of compressor ``method`` (``train.compress``) on ``config.model``, built when
+    missing, exactly as ``python -m harness.train --method METHOD --env ...`` builds it."""
+    from train.compress.build import build_compressor
+    from train.compress.config import CompressConfig
+    from train.students.build import AdapterMissing
+    from train.students.trainer import resolve_device
+
+    device = resolve_device("auto")
+    folders: dict[str, str] = {}
+    for env in config.envs:
+        recipe = CompressConfig.default(method, env, device=device)
+        make_env = env_factory(env, split="train", limit=recipe.data.n_inputs)
+        try:
+            folders[env] = str(
+                build_compressor(recipe, config.model, make_env, device=device, build=config.build)
+            )
+        except AdapterMissing as exc:
+            raise UsageError(str(exc)) from None
+    return folders

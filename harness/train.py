@@ -23,6 +23,7 @@ from typing import NoReturn
 
 from envs.core import AGENTBENCH
 from harness.plugins import UsageError, env_factory, env_names
+from train.compress import COMPRESSION_METHODS
 from train.students import METHODS
 
 
@@ -33,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m harness.train", description="Train prompt-free student adapters.")
-    p.add_argument("--method", required=True, choices=METHODS)
+    p.add_argument("--method", required=True, choices=METHODS + COMPRESSION_METHODS)
     p.add_argument("--env", required=True, help="comma-separated envs, e.g. os,web,shop")
     p.add_argument("--model", help="local model folder (default: the embedded model)")
     p.add_argument("--out", type=Path, help="also copy each adapter to OUT/<env>/")
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=float)
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
+    p.add_argument("--gist-k", type=int, help="gist: number of gist tokens (default 1)")
     p.add_argument("--no-build-model", action="store_true", help="fail if the embedded model is not built")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -67,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    if args.method in COMPRESSION_METHODS:
+        return _train_compressor(args)
     from train.students.build import build_adapter
     from train.students.config import StudentConfig
     from train.students.trainer import resolve_device
@@ -108,6 +112,58 @@ def _train(args: argparse.Namespace) -> int:
             target = args.out / name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(adapter, target, ignore=shutil.ignore_patterns("checkpoints"))
+            print(f"{args.method} {name}: copied to {target}")
+    return 0
+
+
+def _train_compressor(args: argparse.Namespace) -> int:
+    """The compression baselines (``train.compress``): the students' shared data, then the method's step."""
+    from train.compress.build import build_compressor
+    from train.compress.config import CompressConfig
+    from train.students.trainer import resolve_device
+
+    names = [e for e in args.env.split(",") if e]
+    for name in names:
+        if name not in env_names():
+            raise UsageError(f"unknown env {name!r}; choose from {env_names()}")
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    model = resolve_local_model(args.model, build=not args.no_build_model)
+    data = {
+        "inputs": args.inputs,
+        "input_model": args.input_model,
+        "conversations": args.conversations,
+        "n_inputs": args.n_inputs,
+        "n_conversations": args.n_conversations,
+        "seed": args.seed,
+    }
+    for name in names:
+        try:
+            config = CompressConfig.default(
+                args.method,
+                name,
+                device=device,
+                variant=args.prompt_variant,
+                data_overrides=data,
+                gist_k=args.gist_k,
+                epochs=args.epochs,
+                lr=args.lr,
+                seed=args.seed,
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        make_env = env_factory(
+            name, split="train", limit=config.data.n_inputs, prompt_variant=config.data.variant
+        )
+        folder = build_compressor(config, model, make_env, device=device, progress=not args.no_progress)
+        print(f"{args.method} {name}: {folder}")
+        if args.out:
+            # The llmlingua package dispatches on the folder's name: the classifier keeps its own.
+            target = args.out / name / folder.name if args.method == "llmlingua2" else args.out / name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(folder, target, ignore=shutil.ignore_patterns("checkpoints"))
             print(f"{args.method} {name}: copied to {target}")
     return 0
 

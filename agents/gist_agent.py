@@ -1,0 +1,146 @@
+"""The gist agent: base model + LoRA, the env's prompt compressed into k gist tokens' K/V (``agents.gist``).
+
+The gists' K/V are computed once per distinct prompt and kept (``GistCache``: its size in bytes is the
+compressed prompt's); each reply is decoded against them at the original positions. Accounting: the
+conversation's tokens plus the k gists are the prompt tokens, the k gists are ``cached_tokens`` (not
+recomputed, not in the FLOPs).
+
+Example::
+
+    agent = make_gist_agent("gist", env_name="os", model="models/tiny", adapter=".../gist/os/<recipe>")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from agents.accounting import ModelDims, call_flops
+from agents.backends.base import cut_at_stop
+from agents.base import EpisodeState, Reply, Usage
+from agents.gist import GIST_FILE, GistCache, gist_cache, greedy
+from envs.core import Message
+
+
+class GistModel:
+    """Base model + LoRA + gist embedding loaded from a folder ``train.compress`` wrote; thread-safe."""
+
+    def __init__(self, model_path: str | Path, folder: str | Path, device: str | None = None):
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        base = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, attn_implementation="sdpa")
+        self.model = PeftModel.from_pretrained(base.to(self.device), folder, is_trainable=False).eval()
+        saved = torch.load(Path(folder) / GIST_FILE, map_location=self.device)
+        self.gist = saved["gist"].to(dtype)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self.dims = ModelDims.from_model(self.model)
+        eos = self.tokenizer.eos_token_id
+        self.eos_ids = [int(eos)] if eos is not None else []
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        self._caches: dict[tuple[tuple[str, str], ...], tuple[list[int], GistCache]] = {}
+        self._lock = threading.Lock()
+
+    def prompt_cache(self, prompt: list[Message]) -> tuple[list[int], GistCache]:
+        """The prompt's ids and its gist K/V, computed once per distinct prompt."""
+        key = tuple((m["role"], m["content"]) for m in prompt)
+        if key not in self._caches:
+            ids = _encode(self.tokenizer, prompt, generation=False)
+            self._caches[key] = (ids, gist_cache(self.model, self.gist.to(self.device), ids))
+        return self._caches[key]
+
+    def generate(
+        self, prompt: list[Message], messages: list[Message], max_new_tokens: int, stop: list[str]
+    ) -> Reply:
+        started = time.monotonic()
+        with self._lock:
+            prompt_ids, cache = self.prompt_cache(prompt)
+            full = _encode(self.tokenizer, prompt + messages, generation=True)
+            if full[: len(prompt_ids)] != prompt_ids:
+                raise ValueError(
+                    "the prompt tokenizes differently in context; the gists were trained on it alone"
+                )
+            conv = full[len(prompt_ids) :]
+
+            def done(_: int, tokens: list[int]) -> bool:
+                return bool(stop) and any(s in self.tokenizer.decode(tokens[-64:]) for s in stop)
+
+            tokens = greedy(self.model, cache, [conv], [max_new_tokens], self.eos_ids, self.pad_id, done)[0]
+            if tokens and tokens[-1] in self.eos_ids:
+                tokens = tokens[:-1]
+            text, _ = cut_at_stop(self.tokenizer.decode(tokens, skip_special_tokens=True), stop)
+        k = cache.keys[0].shape[2]
+        usage = Usage(
+            calls=1,
+            prompt_tokens=len(conv) + k,
+            cached_tokens=k,
+            generated_tokens=len(tokens),
+            wall_s=time.monotonic() - started,
+            flops=call_flops(
+                self.dims, prompt_tokens=len(conv) + k, cached_tokens=k, generated_tokens=len(tokens)
+            ),
+        )
+        return Reply(text=text, usage=usage)
+
+
+def _encode(tokenizer: Any, messages: list[Message], generation: bool) -> list[int]:
+    """Ids as training laid them out (``train.students.examples.render``'s rules, no import of train/)."""
+    from agents.backends.hf import PLAIN_GENERATION_PROMPT, PLAIN_TEMPLATE
+
+    if getattr(tokenizer, "chat_template", None):
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+    text = "".join(PLAIN_TEMPLATE.format(role=m["role"], content=m["content"]) for m in messages)
+    return tokenizer(text + (PLAIN_GENERATION_PROMPT if generation else ""))["input_ids"]
+
+
+class GistAgent:
+    """Replies from the gist model: the env's prompt enters only as its gists' K/V."""
+
+    def __init__(self, name: str, model: GistModel, max_new_tokens: int = 256, stop: tuple[str, ...] = ()):
+        self.name = name
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+        self.stop = tuple(stop)
+
+    def reply(self, state: EpisodeState) -> Reply:
+        messages = [{"role": m["role"], "content": m["content"]} for m in state.messages]
+        prompt = [{"role": m["role"], "content": m["content"]} for m in state.prompt]
+        return self.model.generate(prompt, messages, self.max_new_tokens, list(self.stop))  # type: ignore[arg-type]
+
+
+_MODELS: dict[tuple[str, str], GistModel] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def make_gist_agent(
+    name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
+) -> GistAgent:
+    """The registry's factory for ``gist`` (``adapter``: the folder ``train.compress`` built for the env)."""
+    from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS
+    from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE
+
+    if model is None:
+        raise ValueError(NO_MODEL_MESSAGE)
+    if adapter is None:
+        raise FileNotFoundError(
+            f"agent {name!r} needs its trained gists; build them with `python -m harness.train --method gist "
+            f"--env {env_name}` (harness.run builds them when missing)"
+        )
+    folder = Path(adapter) / env_name if (Path(adapter) / env_name / GIST_FILE).is_file() else Path(adapter)
+    generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION)}
+    generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
+    key = (model, str(folder))
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = GistModel(model, folder, device=options.get("device"))
+        loaded = _MODELS[key]
+    return GistAgent(
+        name, loaded, max_new_tokens=generation["max_new_tokens"], stop=tuple(generation["stop"])
+    )

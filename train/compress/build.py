@@ -1,0 +1,134 @@
+"""Build (or find cached) one compressor: the students' shared data stages, then the method's training.
+
+Cache layout, beside the students under ``$PROMPTLESS_HOME/students/<model fingerprint>/``:
+
+- ``data/<env>/<data fingerprint>/{inputs,conversations}/``: the very folders the students use and write;
+- ``<method>/<env>/<training fingerprint>/``: the artifact and its ``COMPLETE`` marker with the recipe,
+  metrics and timings. For ``llmlingua2`` the artifact is the sub-folder ``CLASSIFIER_NAME`` (a name the
+  ``llmlingua`` package dispatches on); for ``gist`` it is the folder itself (LoRA adapter + gist embedding).
+
+Example::
+
+    config = CompressConfig.default("llmlingua2", "shop")
+    folder = build_compressor(config, model_path, make_env=lambda: envs.make("shop", split="train"))
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from envs.core import Message, text_env
+from train.compress.config import CompressConfig
+from train.paths import promptless_home
+from train.students.build import AdapterMissing, data_dir, model_fingerprint
+from train.students.config import DATA_FIELDS
+from train.students.stages import MARKER, Stage, _write_json
+
+
+def compressor_dir(config: CompressConfig, model_path: str | Path) -> Path:
+    """The folder of ``config``'s artifact (built or not)."""
+    root = promptless_home() / "students" / model_fingerprint(model_path)
+    folder = root / config.method / config.env / config.train_fingerprint()
+    if config.method == "llmlingua2":
+        from train.compress.lingua_train import CLASSIFIER_NAME
+
+        return folder / CLASSIFIER_NAME
+    return folder
+
+
+def _marker_dir(artifact: Path, config: CompressConfig) -> Path:
+    return artifact.parent if config.method == "llmlingua2" else artifact
+
+
+def is_built(config: CompressConfig, artifact: Path) -> bool:
+    return (_marker_dir(artifact, config) / MARKER).is_file()
+
+
+def teacher_data(
+    config: CompressConfig,
+    model_path: str | Path,
+    make_env: Callable[[], gym.Env],
+    backend_options: dict[str, Any] | None = None,
+    say: Callable[[str], None] = lambda msg: None,
+) -> tuple[list[Message], list[dict[str, Any]], dict[str, float]]:
+    """The env's prompt and the prompted teacher's conversations: the students' stages 1 and 4, shared."""
+    from train.students import synthesis
+
+    probe = make_env()
+    prompt = list(text_env(probe).prompt_messages())
+    probe.close()
+    data = data_dir(config.data, model_path)
+    data_config = {k: v for k, v in config.data.as_dict().items() if k in DATA_FIELDS}
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    say(f"inputs ({config.data.inputs}) -> {data / 'inputs'}")
+    inputs = synthesis.synthesize_inputs(Stage(data / "inputs", data_config), config.data, make_env)
+    timings["inputs_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    say(f"{config.data.n_conversations} {config.data.conversations} conversations of the prompted teacher")
+    conversations = synthesis.synthesize_conversations(
+        Stage(data / "conversations", data_config),
+        config.data,
+        str(model_path),
+        inputs,
+        make_env,
+        backend_options,
+    )
+    timings["conversations_s"] = time.perf_counter() - t
+    return prompt, conversations, timings
+
+
+def build_compressor(
+    config: CompressConfig,
+    model_path: str | Path,
+    make_env: Callable[[], gym.Env],
+    *,
+    device: str = "cpu",
+    backend_options: dict[str, Any] | None = None,
+    build: bool = True,
+    progress: bool = True,
+) -> Path:
+    """The artifact folder of ``config`` on ``model_path``: cached, else synthesized and trained now."""
+    out = compressor_dir(config, model_path)
+    if is_built(config, out):
+        return out
+    if not build:
+        raise AdapterMissing(
+            f"no {config.method} compressor for env {config.env!r} on this model ({out} is not built); build "
+            f"it with `python -m harness.train --method {config.method} --env {config.env}`, or drop --no-build"
+        )
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"promptless: {config.method} {config.env}: {msg}", file=sys.stderr, flush=True)
+
+    prompt, conversations, timings = teacher_data(config, model_path, make_env, backend_options, say)
+    t = time.perf_counter()
+    if config.method == "llmlingua2":
+        from train.compress.lingua_build import build_lingua
+
+        metrics = build_lingua(config, str(model_path), prompt, conversations, out, device=device, say=say)
+    else:
+        from train.compress.gist_train import train_gist
+
+        metrics = train_gist(config, str(model_path), prompt, conversations, out, device=device, say=say)
+    timings["train_s"] = time.perf_counter() - t
+    marker = {
+        "method": config.method,
+        "env": config.env,
+        "config": config.as_dict(),
+        "train_fingerprint": config.train_fingerprint(),
+        "data_fingerprint": config.data_fingerprint(),
+        "model": str(model_path),
+        "model_fingerprint": model_fingerprint(model_path),
+        "metrics": metrics,
+        "timings_s": timings,
+    }
+    _write_json(_marker_dir(out, config) / MARKER, marker)
+    return out
