@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -35,7 +35,10 @@ class GistModel:
 
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
-        base = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, attn_implementation="sdpa")
+        # A Module to mypy: transformers' functools.wraps on PreTrainedModel.to hides its signature.
+        base: torch.nn.Module = AutoModelForCausalLM.from_pretrained(
+            model_path, dtype=dtype, attn_implementation="sdpa"
+        )
         self.model = PeftModel.from_pretrained(base.to(self.device), folder, is_trainable=False).eval()
         saved = torch.load(Path(folder) / GIST_FILE, map_location=self.device)
         self.gist = saved["gist"].to(dtype)
@@ -74,7 +77,8 @@ class GistModel:
             tokens = greedy(self.model, cache, [conv], [max_new_tokens], self.eos_ids, self.pad_id, done)[0]
             if tokens and tokens[-1] in self.eos_ids:
                 tokens = tokens[:-1]
-            text, _ = cut_at_stop(self.tokenizer.decode(tokens, skip_special_tokens=True), stop)
+            # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
+            text, _ = cut_at_stop(cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True)), stop)
         k = cache.keys[0].shape[2]
         usage = Usage(
             calls=1,

@@ -91,7 +91,7 @@ class CompressedPromptAgent(ModelAgent):
     def messages(self, state: EpisodeState) -> list[dict[str, str]]:
         full = super().messages(state)
         prompt = self.compressed(list(state.prompt))
-        return [dict(m) for m in prompt] + full[len(state.prompt) :]
+        return [{"role": m["role"], "content": m["content"]} for m in prompt] + full[len(state.prompt) :]
 
 
 def make_lingua_agent(

@@ -40,7 +40,7 @@ import envs
 from agents.backends.base import normalize_base_url
 from agents.base import ORACLE
 from agents.rollout import DEFAULT_MAX_TURNS, EpisodeRecord, episode_seed, utc_now
-from envs.core import SPLITS
+from envs.core import SPLITS, text_env
 from harness.error_threshold import DEFAULT_THRESHOLD, check_threshold, failure
 from harness.executors import AgentBuildError, EpisodeJob, Executor, LocalExecutor, RayExecutor, init_ray
 from harness.plugins import (
@@ -315,7 +315,8 @@ def summarize(
 
 def _check_resumable(config: RunConfig, out: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
     """The previous summary, after checking that this run may continue that folder."""
-    others = sorted({r.get("agent") for r in records} - {config.agent})
+    # key=str: a record without an agent gives None, which does not compare with the names.
+    others = sorted({r.get("agent") for r in records} - {config.agent}, key=str)
     if others:
         raise UsageError(
             f"{out} holds episodes of agent {others[0]!r}, not {config.agent!r}; use another --out"
@@ -335,7 +336,9 @@ def _check_resumable(config: RunConfig, out: Path, records: list[dict[str, Any]]
     current = resolved_fields(config)
     before = {**previous, "model": _same_model(previous.get("model"))}
     diffs = [f"{k}: {before.get(k)!r} -> {current[k]!r}" for k in RESUME_KEYS if before.get(k) != current[k]]
-    old_options = previous.get("agent_options") if isinstance(previous.get("agent_options"), dict) else {}
+    old_options = previous.get("agent_options")
+    if not isinstance(old_options, dict):
+        old_options = {}
     diffs += [
         f"{k}: {old_options.get(k)!r} -> {current['agent_options'].get(k)!r}"
         for k in RESUME_OPTIONS
@@ -426,7 +429,7 @@ def _run_locked(
             env_factories[env] = factory
             try:
                 probe = factory()
-                task_ids = list(probe.unwrapped.task_ids())
+                task_ids = list(text_env(probe).task_ids())
             except UsageError:
                 raise
             except Exception as exc:

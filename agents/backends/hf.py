@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 from transformers import (
@@ -128,7 +128,8 @@ class _StopOnStrings(StoppingCriteria):
                     if any(s in text for s in row_stops):
                         self.done_at[i] = n
             done.append(self.done_at[i] is not None)
-        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+        # transformers annotates the result with the legacy BoolTensor class; torch.tensor returns a Tensor.
+        return cast(torch.BoolTensor, torch.tensor(done, dtype=torch.bool, device=input_ids.device))
 
 
 class HFBackend:
@@ -223,7 +224,8 @@ class HFBackend:
                 bnb_4bit_compute_dtype=torch.bfloat16,
             )
             kwargs["device_map"] = {"": self.device}
-        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        # A Module to mypy: transformers' functools.wraps on PreTrainedModel.to hides its signature.
+        model: torch.nn.Module = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         if not self.load_in_4bit:
             model = model.to(self.device)
         if self.adapter is not None:
@@ -260,8 +262,10 @@ class HFBackend:
                 raise ValueError(f"message {i} needs string 'role' and 'content' fields, got {message!r}")
         with self._tokenizer_lock:
             if self._uses_chat_template:
+                # transformers annotates plain dicts; a Message TypedDict is one at runtime.
+                conversation = cast("list[dict[str, str]]", list(messages))
                 text = self.tokenizer.apply_chat_template(
-                    list(messages), add_generation_prompt=True, tokenize=False
+                    conversation, add_generation_prompt=True, tokenize=False
                 )
                 return self.tokenizer(text, add_special_tokens=False)["input_ids"]
             return self.tokenizer(render_plain(messages))["input_ids"]
@@ -302,7 +306,8 @@ class HFBackend:
 
     def _decode(self, ids: list[int]) -> str:
         with self._tokenizer_lock:
-            return self.tokenizer.decode(ids, skip_special_tokens=True)
+            # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
+            return cast(str, self.tokenizer.decode(ids, skip_special_tokens=True))
 
     def __enter__(self) -> HFBackend:
         return self
@@ -420,8 +425,9 @@ class HFBackend:
                 if token in self._eos_ids:
                     count, ended_by_eos = i + 1, True
                     break
-            if criteria.done_at[row] is not None and criteria.done_at[row] < count:
-                count, ended_by_eos = criteria.done_at[row], False
+            stopped_at = criteria.done_at[row]
+            if stopped_at is not None and stopped_at < count:
+                count, ended_by_eos = stopped_at, False
             text, stopped = cut_at_stop(self._decode(tokens[:count]), list(request.stop))
             usage = Usage(
                 calls=1,

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeGuard
 
 from envs.core import AGENTBENCH, Message
 from envs.upstream import data_file
@@ -52,6 +53,11 @@ VARIANTS: tuple[str, ...] = (AGENTBENCH, JSON_VARIANT, REACT_VARIANT)
 
 ActionKind = Literal["bash", "answer", "finish"]
 ACTION_KINDS: tuple[str, ...] = ("bash", "answer", "finish")
+
+
+def _is_action_kind(value: object, actions: Mapping[ActionKind, str]) -> TypeGuard[ActionKind]:
+    """Whether ``value`` names one of a syntax's ``actions`` (a string first: a list is unhashable)."""
+    return isinstance(value, str) and value in actions
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,7 @@ class AgentBenchSyntax:
         return f"{head}Act: answer({action.content})"
 
 
-_JSON_ACTIONS = {
+_JSON_ACTIONS: dict[ActionKind, str] = {
     "bash": 'to run a bash script: {"thought": "...", "action": "bash", "input": "<the script>"}',
     "answer": 'to give the answer to a question: {"thought": "...", "action": "answer", "input": "<the answer>"}',
     "finish": 'when the requested change is done: {"thought": "...", "action": "finish", "input": ""}',
@@ -267,7 +273,7 @@ class JsonSyntax:
         if not isinstance(obj, dict):
             raise InvalidAction("the last JSON line is not a JSON object")
         kind = obj.get("action")
-        if not isinstance(kind, str) or kind not in _JSON_ACTIONS:  # a list or object is unhashable
+        if not _is_action_kind(kind, _JSON_ACTIONS):
             raise InvalidAction(f'"action" must be one of {list(_JSON_ACTIONS)}, got {kind!r}')
         content = obj.get("input", "")
         if content is None:
@@ -283,7 +289,7 @@ class JsonSyntax:
         return json.dumps(obj, ensure_ascii=False)
 
 
-_REACT_ACTIONS = {
+_REACT_ACTIONS: dict[ActionKind, str] = {
     "bash": "Action: bash[<a bash script>] runs the script and shows you its output",
     "answer": "Action: answer[<your answer>] gives the answer to a question and ends the task",
     "finish": "Action: finish[] says that the requested change is done and ends the task",
@@ -322,7 +328,7 @@ class ReactSyntax:
                 "write e.g. Action: bash[ls -1 /etc | wc -l]"
             )
         kind = rest[:left].strip().lower()
-        if kind not in _REACT_ACTIONS:
+        if not _is_action_kind(kind, _REACT_ACTIONS):
             raise InvalidAction(
                 f"unknown action {rest[:left].strip()!r}; use bash[...], answer[...] or finish[]"
             )

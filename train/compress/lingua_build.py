@@ -39,7 +39,9 @@ def build_lingua(
     clf_tokenizer = train_tokenizer(texts, out, config.clf_vocab)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype).to(device).eval()
+    # A Module to mypy: transformers' functools.wraps on PreTrainedModel.to hides its signature.
+    model: torch.nn.Module = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+    model = model.to(device).eval()
     t = time.perf_counter()
     say(f"labelling the prompt's words against {len(samples)} teacher replies")
     labelled, forced = label_prompt(model, tokenizer, clf_tokenizer, prompt, samples, config)

@@ -118,7 +118,7 @@ def label_prompt(
     """Labels of every prompt word (see the module docstring) and the forced words."""
     if not samples:
         raise ValueError("no teacher reply to label the prompt with: the conversations stage is empty")
-    prompt = [dict(m) for m in prompt]
+    prompt = [m.copy() for m in prompt]
     forced = forced_words(prompt, [s[1]["content"] for s in samples], config.force_share)
     n_prompt = len(prompt)
     base = _reply_nll(model, tokenizer, [list(prompt) + list(s) for s in samples], n_prompt)
@@ -131,11 +131,15 @@ def label_prompt(
     per_batch = max(1, batch_size // len(samples))  # deletions per forward pass
     for start in range(0, len(deletions), per_batch):
         chunk = deletions[start : start + per_batch]
-        batch = []
+        batch: list[list[Message]] = []
         for mi, a, b in chunk:
             text = prompt[mi]["content"]
             cut = text[: spans[mi][a][0]] + text[spans[mi][b - 1][1] :]
-            edited = [*prompt[:mi], {"role": prompt[mi]["role"], "content": cut}, *prompt[mi + 1 :]]
+            edited: list[Message] = [
+                *prompt[:mi],
+                {"role": prompt[mi]["role"], "content": cut},
+                *prompt[mi + 1 :],
+            ]
             batch.extend(edited + list(s) for s in samples)
         nll = _reply_nll(model, tokenizer, batch, n_prompt).view(len(chunk), len(samples))
         scores_per_deletion.extend((nll - base).mean(1).tolist())

@@ -114,7 +114,8 @@ def train_classifier(
         raise ValueError("the prompt has no words to train the classifier on")
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    bert = BertConfig(
+    # num_labels is a PreTrainedConfig property taken through **kwargs; BertConfig's dataclass init omits it.
+    bert = BertConfig(  # type: ignore[call-arg]
         vocab_size=len(tokenizer),
         hidden_size=config.clf_hidden,
         num_hidden_layers=config.clf_layers,
