@@ -28,16 +28,16 @@ DEFAULT_RATIO = 0.7
 PAPER_TURNS: dict[str, int] = {"os": 10, "web": 2, "shop": 10}
 DEFAULT_TURNS = 10
 
-#: Fields of the synthesis (stages 1-4); every other field belongs to training.
+#: Fields that shape the synthesized items (stages 1-4); every other field belongs to training. The counts
+#: (``n_inputs``, ``n_conversations``) are not among them: a stage grows to a larger request by adding
+#: items, and a smaller one reads its first items, so a count never invalidates finished work.
 DATA_FIELDS = (
     "env",
     "variant",
     "inputs",
     "input_model",
-    "n_inputs",
     "reason_model",
     "conversations",
-    "n_conversations",
     "roleplay_turns",
     "seed",
 )
@@ -102,7 +102,7 @@ class StudentConfig:
         }
         if device != "cuda":
             # A small model learns from a higher rate; fewer inputs and conversations keep synthesis short.
-            base |= {"n_inputs": 200, "n_conversations": 120, "lr": 1e-3, "epochs": 3.0, "grad_accum": 1}
+            base |= {"n_inputs": 200, "n_conversations": 40, "lr": 1e-3, "epochs": 3.0, "grad_accum": 1}
         unknown = set(overrides) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown student setting(s) {sorted(unknown)}")
@@ -112,7 +112,8 @@ class StudentConfig:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def data_fingerprint(self) -> str:
-        """Hash of the synthesis recipe: method-independent, so that every method reuses one data set."""
+        """Hash of the synthesis recipe without its counts: method-independent, so that every method reuses
+        one data set, and count-independent, so that a larger request extends it."""
         data = {name: getattr(self, name) for name in DATA_FIELDS}
         return _hash(data)
 

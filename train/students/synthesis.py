@@ -3,8 +3,9 @@
 Everything here asks the env (through ``make_env``) and the agent layer, never an env by name, so a user's
 own ``TextEnv`` gets the same pipeline. Model calls go through the shared back-ends of ``agents.registry``
 from a pool of threads: the local back-end batches concurrent calls, so no stage generates one sequence at
-a time. Each stage appends its items as they finish (``train.students.stages``): a killed synthesis resumes
-where it stopped.
+a time. Each stage appends its items as they finish (``train.students.stages``) and works by item keys, not by
+a finished flag: a killed synthesis resumes where it stopped, and asking for more inputs or conversations
+later only adds the missing ones (a stage's folder does not depend on the counts).
 
 Example::
 
@@ -70,22 +71,31 @@ def _pool_map(fn: Callable[[Any], dict[str, Any]], todo: Iterable[Any], write: C
 def synthesize_inputs(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> list[dict[str, Any]]:
     """About ``n_inputs`` pseudo inputs without duplicates: the env's train tasks' first observations, or
     inputs invented by ``input_model`` from the prompt and five of those observations."""
-    if not stage.complete:
-        if config.inputs == "generator":
-            _inputs_from_env(stage, config, make_env)
-        else:
-            _inputs_from_llm(stage, config, make_env)
-        stage.finish()
-    return stage.items()
+    if config.inputs == "generator":
+        ids = _inputs_from_env(stage, config, make_env)
+        by_key = {item["key"]: item for item in stage.items()}
+        items = [by_key[i] for i in ids if i in by_key and not by_key[i].get("duplicate")]
+    else:
+        _inputs_from_llm(stage, config, make_env)
+        items = stage.items()[: config.n_inputs]
+    stage.finish()
+    return items
 
 
-def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> None:
-    """First observations of the env's train tasks, reset from ``ENV_WORKERS`` envs at once (an OS reset
-    starts a container), written in task order so that which of two duplicates is kept never varies."""
+def _wanted(items: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The stage's items for ``keys``, in that order (a stage may hold more, made for a larger request)."""
+    by_key = {item["key"]: item for item in items}
+    return [by_key[k] for k in keys if k in by_key]
+
+
+def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> list[str]:
+    """First observations of the env's first ``n_inputs`` train tasks, reset from ``ENV_WORKERS`` envs at
+    once (an OS reset starts a container), written in task order so that which of two duplicates is kept
+    never varies; a duplicate is written as such, so that it is not played again. Returns the task ids."""
     probe = make_env()
     ids = text_env(probe).task_ids()[: config.n_inputs]
     probe.close()
-    seen = {item["input"] for item in stage.items()}
+    seen = {item["input"] for item in stage.items() if not item.get("duplicate")}
     done = stage.done_keys()
     local = threading.local()
     made: list[gym.Env] = []
@@ -105,12 +115,14 @@ def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) ->
         with stage.writer() as write, ThreadPoolExecutor(max_workers=ENV_WORKERS) as pool:
             for task_id, obs in zip(todo, pool.map(first_observation, todo), strict=True):
                 if obs in seen:  # exact duplicates are dropped, as the paper does
+                    write({"key": task_id, "task_id": task_id, "duplicate": True})
                     continue
                 seen.add(obs)
                 write({"key": task_id, "task_id": task_id, "input": obs})
     finally:
         for env in made:
             env.close()
+    return list(ids)
 
 
 def _inputs_from_llm(stage: Stage, config: StudentConfig, make_env: EnvMaker) -> None:
@@ -158,12 +170,13 @@ def synthesize_outputs(
     backend_options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The base model's greedy first reply to each input, without (AS-IS) and with (TO-BE) the prompt."""
-    if stage.complete:
-        return stage.items()
+    keys = [i["key"] for i in inputs]
+    done = stage.done_keys()
+    if all(k in done for k in keys):
+        return _wanted(stage.items(), keys)
     agent = make_agent("teacher", env_name=config.env, model=model, **(backend_options or {}))
     if not isinstance(agent, ModelAgent):
         raise TypeError(f"the teacher for {config.env!r} is not a model agent: {agent!r}")
-    done = stage.done_keys()
 
     def answer(item: dict[str, Any]) -> dict[str, Any]:
         first: list[Message] = [{"role": "user", "content": item["input"]}]
@@ -175,7 +188,7 @@ def synthesize_outputs(
     with stage.writer() as write:
         _pool_map(answer, [i for i in inputs if i["key"] not in done], write, WORKERS)
     stage.finish()
-    return stage.items()
+    return _wanted(stage.items(), keys)
 
 
 # -------------------------------------------------------------------------------------------- 3. reasons
@@ -187,10 +200,11 @@ def synthesize_reasons(
 ) -> list[dict[str, Any]]:
     """A reason per input: why the reply changed with the prompt. The reason model, when given, answers
     the paper's commentator question; otherwise ``train.students.reasons.explain`` states it."""
-    if stage.complete:
-        return stage.items()
+    keys = [o["key"] for o in outputs]
     done = stage.done_keys()
     todo = [o for o in outputs if o["key"] not in done]
+    if not todo:
+        return _wanted(stage.items(), keys)
     if config.reason_model:
         backend = get_backend(config.reason_model)
         context = prompt_text(prompt)
@@ -212,7 +226,7 @@ def synthesize_reasons(
                 text = explain(config.env, config.variant, prompt, item["as_is"], item["to_be"])
                 write({"key": item["key"], "reason": text, "source": "explainer"})
     stage.finish(source="model" if config.reason_model else "explainer")
-    return stage.items()
+    return _wanted(stage.items(), keys)
 
 
 # --------------------------------------------------------------------------------------- 4. conversations
@@ -226,11 +240,12 @@ def synthesize_conversations(
 ) -> list[dict[str, Any]]:
     """The prompted teacher's conversations on the first ``n_conversations`` inputs: in the real env
     (``env``), or against the same base model playing the environment (``roleplay``)."""
-    if stage.complete:
-        return stage.items()
     chosen = list(inputs)[: config.n_conversations]
+    keys = [item["key"] for item in chosen]
     done = stage.done_keys()
     todo = [item for item in chosen if item["key"] not in done]
+    if not todo:
+        return _wanted(stage.items(), keys)
     teacher = make_agent("teacher", env_name=config.env, model=model, **(backend_options or {}))
     probe = make_env()
     prompt = list(text_env(probe).prompt_messages())
@@ -242,7 +257,7 @@ def synthesize_conversations(
         else:
             _roleplay_conversations(todo, config, teacher, prompt, write)
     stage.finish(independent_turns=independent)
-    return stage.items()
+    return _wanted(stage.items(), keys)
 
 
 def _env_conversations(
