@@ -31,15 +31,16 @@ if str(ROOT) not in sys.path:
 import envs  # noqa: E402
 from agents.oracle import OracleAgent  # noqa: E402
 from agents.rollout import run_episode  # noqa: E402
+from envs.core import Message, text_env  # noqa: E402
 from train.default_model import resolve_default_model  # noqa: E402
+from train.students.build import training_rows  # noqa: E402
 from train.students.config import StudentConfig  # noqa: E402
-from train.students.dataset import build_rows  # noqa: E402
 from train.students.trainer import train_adapter  # noqa: E402
 
 
-def oracle_conversations(env_name: str, n: int) -> tuple[list[dict], list[dict], bool]:
+def oracle_conversations(env_name: str, n: int) -> tuple[list[Message], list[dict], bool]:
     env = envs.make(env_name, split="train", limit=n)
-    base = env.unwrapped
+    base = text_env(env)
     prompt = list(base.prompt_messages())
     conversations = []
     for task_id in base.task_ids():
@@ -59,10 +60,6 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=16)
     args = p.parse_args()
     model = args.model or str(resolve_default_model(build=False))
-    from transformers import AutoConfig, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    max_len = int(AutoConfig.from_pretrained(model).max_position_embeddings)
     prompt, conversations, independent = oracle_conversations(args.env, args.episodes)
     outputs = [
         {
@@ -77,15 +74,8 @@ def main() -> None:
     figures: dict[str, float] = {}
     for method in ("seqkd", "gcd"):
         config = StudentConfig.default(method, args.env, device="cpu")
-        rows, _ = build_rows(
-            config,
-            tokenizer,
-            prompt,
-            conversations,
-            outputs,
-            reasons,
-            max_len=max_len,
-            independent_turns=independent,
+        rows, _, pad_id = training_rows(
+            config, model, prompt, conversations, outputs, reasons, independent_turns=independent
         )
         epochs = args.steps * config.batch_size * config.grad_accum / len(rows)
         config = config.with_overrides(epochs=epochs)
@@ -96,7 +86,14 @@ def main() -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     t = time.perf_counter()
                     metrics = train_adapter(
-                        config, model, rows, Path(tmp), device="cpu", progress=False, bf16=precision == "bf16"
+                        config,
+                        model,
+                        rows,
+                        Path(tmp),
+                        device="cpu",
+                        pad_id=pad_id,
+                        progress=False,
+                        bf16=precision == "bf16",
                     )
                     times[precision].append(time.perf_counter() - t)
                     losses[precision] = metrics["final_loss"]

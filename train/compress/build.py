@@ -23,12 +23,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from envs.core import Message, text_env
+from envs.core import Message
 from train.compress.config import CompressConfig
 from train.paths import promptless_home
-from train.students.build import AdapterMissing, data_dir, model_fingerprint
-from train.students.config import DATA_FIELDS
-from train.students.stages import MARKER, Stage, _write_json
+from train.students.build import AdapterMissing, model_fingerprint, synthesize
+from train.students.stages import MARKER, _write_json
 
 
 def compressor_dir(config: CompressConfig, model_path: str | Path) -> Path:
@@ -58,30 +57,16 @@ def teacher_data(
     say: Callable[[str], None] = lambda msg: None,
 ) -> tuple[list[Message], list[dict[str, Any]], dict[str, float]]:
     """The env's prompt and the prompted teacher's conversations: the students' stages 1 and 4, shared."""
-    from train.students import synthesis
-
-    probe = make_env()
-    prompt = list(text_env(probe).prompt_messages())
-    probe.close()
-    data = data_dir(config.data, model_path)
-    data_config = {k: v for k, v in config.data.as_dict().items() if k in DATA_FIELDS}
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    say(f"inputs ({config.data.inputs}) -> {data / 'inputs'}")
-    inputs = synthesis.synthesize_inputs(Stage(data / "inputs", data_config), config.data, make_env)
-    timings["inputs_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    say(f"{config.data.n_conversations} {config.data.conversations} conversations of the prompted teacher")
-    conversations = synthesis.synthesize_conversations(
-        Stage(data / "conversations", data_config),
+    data = synthesize(
         config.data,
-        str(model_path),
-        inputs,
+        model_path,
         make_env,
-        backend_options,
+        backend_options=backend_options,
+        say=say,
+        pg=False,
+        conversations=True,
     )
-    timings["conversations_s"] = time.perf_counter() - t
-    return prompt, conversations, timings
+    return data.prompt, data.conversations, data.timings
 
 
 def build_compressor(

@@ -22,12 +22,13 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 
-from envs.core import text_env
+from envs.core import Message, text_env
 from train.paths import promptless_home
 from train.students.config import DATA_FIELDS, StudentConfig
 from train.students.stages import MARKER, Stage, _write_json
@@ -81,6 +82,105 @@ def estimate(config: StudentConfig) -> str:
     )
 
 
+@dataclass
+class Synthesized:
+    """What stages 1-4 made for one env: the prompt, its turn structure, and the items each stage holds."""
+
+    prompt: list[Message]
+    independent_turns: bool
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    conversations: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def synthesize(
+    config: StudentConfig,
+    model_path: str | Path,
+    make_env: Callable[[], gym.Env],
+    *,
+    backend_options: dict[str, Any] | None = None,
+    say: Callable[[str], None] = lambda msg: None,
+    pg: bool = True,
+    conversations: bool = True,
+) -> Synthesized:
+    """Stages 1-4 for ``config`` (each cached under ``data_dir``): the inputs always, the AS-IS / TO-BE
+    replies and reasons when ``pg`` (GCD's prompt-generation term needs them), the teacher's conversations
+    when ``conversations``. The students and the prompt compressors share this data."""
+    from train.students import synthesis
+
+    model = str(model_path)
+    data = data_dir(config, model_path)
+    data_config = {k: v for k, v in config.as_dict().items() if k in DATA_FIELDS}
+    probe = make_env()
+    out = Synthesized(
+        prompt=list(text_env(probe).prompt_messages()),
+        independent_turns=text_env(probe).independent_turns,
+        inputs=[],
+    )
+    probe.close()
+    t = time.perf_counter()
+    say(f"stage 1/5 inputs ({config.inputs}) -> {data / 'inputs'}")
+    out.inputs = synthesis.synthesize_inputs(Stage(data / "inputs", data_config), config, make_env)
+    out.timings["inputs_s"] = time.perf_counter() - t
+    if pg:
+        t = time.perf_counter()
+        say(f"stage 2/5 AS-IS and TO-BE replies for {len(out.inputs)} inputs")
+        out.outputs = synthesis.synthesize_outputs(
+            Stage(data / "outputs", data_config), config, model, out.inputs, out.prompt, backend_options
+        )
+        out.timings["outputs_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        say("stage 3/5 reasons")
+        out.reasons = synthesis.synthesize_reasons(
+            Stage(data / "reasons", data_config), config, out.outputs, out.prompt
+        )
+        out.timings["reasons_s"] = time.perf_counter() - t
+    if conversations:
+        t = time.perf_counter()
+        say(
+            f"stage 4/5 {config.n_conversations} {config.conversations} conversations of the prompted teacher"
+        )
+        out.conversations = synthesis.synthesize_conversations(
+            Stage(data / "conversations", data_config), config, model, out.inputs, make_env, backend_options
+        )
+        out.timings["conversations_s"] = time.perf_counter() - t
+    return out
+
+
+def training_rows(
+    config: StudentConfig,
+    model: str,
+    prompt: list[Message],
+    conversations: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+    reasons: list[dict[str, Any]],
+    *,
+    independent_turns: bool,
+) -> tuple[list[dict[str, Any]], dict[str, int], int]:
+    """The method's training rows from synthesized items, tokenized for ``model`` and cut to its context,
+    with their counts and the padding id the collator uses."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    from train.students.dataset import build_rows
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    max_len = int(getattr(AutoConfig.from_pretrained(model), "max_position_embeddings", 4096))
+    rows, counts = build_rows(
+        config,
+        tokenizer,
+        prompt,
+        conversations,
+        outputs,
+        reasons,
+        max_len=max_len,
+        independent_turns=independent_turns,
+    )
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    return rows, counts, int(pad or 0)
+
+
 def build_adapter(
     config: StudentConfig,
     model_path: str | Path,
@@ -92,8 +192,6 @@ def build_adapter(
     progress: bool = True,
 ) -> Path:
     """The adapter folder of ``config`` on ``model_path``: cached, else synthesized and trained now."""
-    from train.students import synthesis
-
     out = adapter_dir(config, model_path)
     if is_built(out):
         return out
@@ -110,64 +208,27 @@ def build_adapter(
     say(estimate(config))
     model = str(model_path)
     data = data_dir(config, model_path)
-    data_config = {k: v for k, v in config.as_dict().items() if k in DATA_FIELDS}
-    timings: dict[str, float] = {}
+    synthesized = synthesize(
+        config,
+        model_path,
+        make_env,
+        backend_options=backend_options,
+        say=say,
+        pg=config.method == "gcd" and config.ratio < 1.0,
+        conversations=config.method != "gcd" or config.ratio > 0.0,
+    )
+    prompt, independent = synthesized.prompt, synthesized.independent_turns
+    outputs, reasons = synthesized.outputs, synthesized.reasons
+    conversations, timings = synthesized.conversations, synthesized.timings
 
-    probe = make_env()
-    prompt = list(text_env(probe).prompt_messages())
-    independent = text_env(probe).independent_turns
-    probe.close()
-
-    t = time.perf_counter()
-    say(f"stage 1/5 inputs ({config.inputs}) -> {data / 'inputs'}")
-    inputs = synthesis.synthesize_inputs(Stage(data / "inputs", data_config), config, make_env)
-    timings["inputs_s"] = time.perf_counter() - t
-    rows_needed_pg = config.method == "gcd" and config.ratio < 1.0
-    outputs: list[dict[str, Any]] = []
-    reasons: list[dict[str, Any]] = []
-    if rows_needed_pg:
-        t = time.perf_counter()
-        say(f"stage 2/5 AS-IS and TO-BE replies for {len(inputs)} inputs")
-        outputs = synthesis.synthesize_outputs(
-            Stage(data / "outputs", data_config), config, model, inputs, prompt, backend_options
-        )
-        timings["outputs_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        say("stage 3/5 reasons")
-        reasons = synthesis.synthesize_reasons(Stage(data / "reasons", data_config), config, outputs, prompt)
-        timings["reasons_s"] = time.perf_counter() - t
-    conversations: list[dict[str, Any]] = []
-    if config.method != "gcd" or config.ratio > 0.0:
-        t = time.perf_counter()
-        say(
-            f"stage 4/5 {config.n_conversations} {config.conversations} conversations of the prompted teacher"
-        )
-        conversations = synthesis.synthesize_conversations(
-            Stage(data / "conversations", data_config), config, model, inputs, make_env, backend_options
-        )
-        timings["conversations_s"] = time.perf_counter() - t
-
-    from transformers import AutoConfig, AutoTokenizer
-
-    from train.students.dataset import build_rows
     from train.students.trainer import train_adapter
 
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    max_len = int(getattr(AutoConfig.from_pretrained(model), "max_position_embeddings", 4096))
-    rows, counts = build_rows(
-        config,
-        tokenizer,
-        prompt,
-        conversations,
-        outputs,
-        reasons,
-        max_len=max_len,
-        independent_turns=independent,
+    rows, counts, pad_id = training_rows(
+        config, model, prompt, conversations, outputs, reasons, independent_turns=independent
     )
     say(f"stage 5/5 training {config.method} on {len(rows)} rows ({device}) -> {out}")
     t = time.perf_counter()
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    metrics = train_adapter(config, model, rows, out, device=device, pad_id=int(pad or 0), progress=progress)
+    metrics = train_adapter(config, model, rows, out, device=device, pad_id=pad_id, progress=progress)
     timings["train_s"] = time.perf_counter() - t
     marker = {
         "method": config.method,
