@@ -9,7 +9,7 @@ which ``harness.leaderboard`` shows as the ``agreement`` column.
 
 Example::
 
-    python -m harness.agreement --agent gcd --teacher-run results/runs/teacher --out results/runs/gcd
+    python -m harness.agreement --agent gcd --teacher-run results/runs/teacher --out results/runs/gcd --env shop
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=Path, help="the student's run folder (gets agreement.json)")
     p.add_argument("--model", help="model path (default: the one the teacher run used)")
     p.add_argument("--adapter", help="adapter folder (default: the cached one for the model)")
+    p.add_argument("--env", help="comma-separated envs to replay (default: every env of the teacher run)")
     args = p.parse_args(argv)
     try:
         result = _measure(args)
@@ -142,9 +143,14 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     model = args.model or summary.get("model")
     if not model:
         raise UsageError(f"no --model given and {summary_path} names none")
+    wanted = {e for e in (args.env or "").split(",") if e}
     by_env: dict[str, list[dict[str, Any]]] = {}
     for (env_name, _), record in latest(read_records(log, strict=False)).items():
-        by_env.setdefault(env_name, []).append(record)
+        if not wanted or env_name in wanted:
+            by_env.setdefault(env_name, []).append(record)
+    missing = sorted(wanted - set(by_env))
+    if missing:
+        raise UsageError(f"the teacher run {args.teacher_run} has no episodes of env(s) {missing}")
     split = summary.get("split", "test")
     config = RunConfig(agent=args.agent, envs=tuple(by_env), model=model, adapter=args.adapter, build=False)
     adapters = student_adapters(config)
