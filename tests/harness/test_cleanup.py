@@ -19,6 +19,12 @@ from tests.harness.conftest import REPO, cli_env
 OS_RUN = ["--agent", "toy-oracle", "--env", "os", "--split", "test", "--limit", "2", "--concurrency", "2"]
 
 
+def _default_sigint() -> None:
+    """Give the child the default SIGINT disposition: a shell starts background jobs (a CI script's
+    ``cmd &``) with SIGINT ignored, the child would inherit that, and Ctrl-C is what the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str], out: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness.run", *args, "--out", str(out)],
@@ -27,6 +33,7 @@ def _start(args: list[str], out: Path, **env: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
 
 
