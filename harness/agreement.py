@@ -113,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--model", help="model path (default: the one the teacher run used)")
     p.add_argument("--adapter", help="adapter folder (default: the cached one for the model)")
     p.add_argument("--env", help="comma-separated envs to replay (default: every env of the teacher run)")
+    p.add_argument("--limit", type=int, help="replay the first N episodes per env (by task id)")
     args = p.parse_args(argv)
     try:
         result = _measure(args)
@@ -148,6 +149,10 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     for (env_name, _), record in latest(read_records(log, strict=False)).items():
         if not wanted or env_name in wanted:
             by_env.setdefault(env_name, []).append(record)
+    if args.limit is not None:
+        by_env = {
+            e: sorted(recs, key=lambda r: str(r["task_id"]))[: args.limit] for e, recs in by_env.items()
+        }
     missing = sorted(wanted - set(by_env))
     if missing:
         raise UsageError(f"the teacher run {args.teacher_run} has no episodes of env(s) {missing}")

@@ -47,3 +47,29 @@ def test_agreement_counts_equal_parsed_actions_on_valid_teacher_turns() -> None:
     assert same.seen == [[RECORD["transcript"][0]["content"]]]  # only valid teacher turns are replayed
     other = Fixed("gcd", CLICK)
     assert agreement([RECORD], other, "shop", [], "agentbench", independent=False)["agreement"] == 0.0
+
+
+def test_the_command_replays_the_chosen_env_and_episodes(tmp_path, capsys) -> None:
+    import json
+
+    from agents.registry import clear_backends
+    from harness.agreement import main
+    from tests.agents.conftest import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny", max_positions=4096)
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    records = [{**RECORD, "task_id": f"shop-test-000{i}", "env": "shop"} for i in range(3)]
+    records.append({**RECORD, "task_id": "os-test-0000", "env": "os"})
+    (teacher / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (teacher / "summary.json").write_text(json.dumps({"model": str(model), "split": "test"}))
+    out = tmp_path / "noprompt"
+    args = ["--agent", "noprompt", "--teacher-run", str(teacher), "--out", str(out)]
+    assert main([*args, "--env", "shop", "--limit", "2"]) == 0
+    clear_backends()
+    figures = json.loads((out / "agreement.json").read_text())
+    assert list(figures) == ["shop"] and figures["shop"]["episodes"] == 2
+    assert figures["shop"]["teacher_valid_turns"] == 2  # one valid turn per replayed episode
+    capsys.readouterr()
+    assert main([*args, "--env", "web"]) == 2
+    assert "no episodes of env(s) ['web']" in capsys.readouterr().err
