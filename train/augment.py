@@ -3,9 +3,8 @@
 Why: the OS generator draws directory and file names from a few dozen words, so a small model trained on the
 real transcripts learns a prior over those words ("/var/log/gateway.log" for any log question) instead of
 copying the path out of the task. In a copy whose names are fresh pseudo-words, no prior can guess them: the
-only way to predict the command is to copy from the description. (An earlier session saw an OS-only model
-start to copy paths with these copies; that run's figures were lost with it, and the full models in
-docs/journal/2026-11-21-to-12-02-default-model.md do not copy paths yet, with or without them.)
+only way to predict the command is to copy from the description. What the copies did in the builds is in
+the journal (docs/journal/).
 
 A copy is renamed everywhere at once (description, commands, outputs, answer), so it stays a consistent
 transcript of a machine whose files had other names. Only names the task states and a reply repeats are

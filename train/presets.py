@@ -72,8 +72,8 @@ class Preset:
     # its own that a copy circuit can be tied to
     copy_bos: bool = False
     # Copy drills behind a training prompt (its length ramped up over the warm-up), and a share of batches
-    # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Both measured OS-only, neither
-    # helped the commands (docs/journal/2026-11-21-to-12-02-default-model.md); off in every preset, kept to reproduce those runs.
+    # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Off in every preset; the
+    # ablations that tried them are in the journal.
     copy_after_prompt: bool = False
     crop_prompts: float = 0.0
     # steps on conversations whose prompt is a one-line format tag, before ``steps`` with the full prompts
@@ -204,18 +204,16 @@ PRESETS: dict[str, Preset] = {
         copy_rows=8,
         copy_span=48,
         pretokenizer="copy",  # a copied span is the same tokens in the task and in the command
-        # chosen on the dev split between this preset's builds with seeds 0 and 1 (teacher's mean over the
-        # three envs 0.109 against 0.077, first 50 dev tasks each; docs/journal/2026-11-21-to-12-02-default-model.md)
+        # the seed is part of the fingerprint; how it was chosen is in the journal
         seed=1,
         expected_minutes=19.0,
     ),
 }
 
-# Untimed and untrained: no GPU was lent to the sessions that built this project. It is the cpu preset (the
-# same corpus and seed, so one cache serves both; each env's share of the steps; name-swapped OS copies; the
-# copy split; the shifted copy warm-up whose rows open with <|bos|>, run until the drill is learnt, without
-# which no model copied behind its prompt: docs/journal/2026-11-21-to-12-02-default-model.md) with what a GPU affords: a model 19x the size
-# and 2,000 steps of 32,768 computed tokens, about 10x the cpu build's 6.8M (its metrics.json).
+# The cpu preset (the same corpus and seed, so one cache serves both; each env's share of the steps;
+# name-swapped OS copies; the copy split; the shifted, <|bos|>-opened copy warm-up run until the drill is
+# learnt) with what a GPU affords: a model 19x the size and 2,000 steps of 32,768 computed tokens. Not yet
+# timed (``timed=False``).
 PRESETS["gpu"] = replace(
     PRESETS["cpu"],
     name="gpu",

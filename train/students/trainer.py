@@ -4,9 +4,8 @@
 
 - LoRA on every linear layer but the output head (peft's ``all-linear``), r 16, alpha 32, dropout 0.05.
 - CUDA: QLoRA (bitsandbytes NF4, double quantization, bf16 compute) and bf16 training. CPU: bf16 autocast
-  where the CPU computes bf16 natively (``train.bootstrap.cpu_has_bf16``), fp32 elsewhere: on a 2-core AMD
-  EPYC a student step was 1.25x faster in bf16 autocast with the same loss (``bench/student_train.py``,
-  docs/benchmarks.md).
+  where the CPU computes bf16 natively (``train.bootstrap.cpu_has_bf16``), fp32 elsewhere, because there it
+  is faster at the same loss (``bench/student_train.py`` measures it; figures in docs/benchmarks.md).
 - Checkpoints go to ``<out>/checkpoints``; a rerun resumes from the last one. The adapter is saved to
   ``<out>`` only when training ends.
 
