@@ -68,11 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _train(args: argparse.Namespace) -> int:
-    if args.method in COMPRESSION_METHODS:
-        return _train_compressor(args)
-    from train.students.build import build_adapter
-    from train.students.config import StudentConfig
+def _targets(args: argparse.Namespace) -> tuple[list[str], str, str]:
+    """The envs (each checked), the device and the local model that every method trains for."""
     from train.students.trainer import resolve_device
 
     names = [e for e in args.env.split(",") if e]
@@ -84,7 +81,16 @@ def _train(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    model = resolve_local_model(args.model, build=not args.no_build_model)
+    return names, device, resolve_local_model(args.model, build=not args.no_build_model)
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.method in COMPRESSION_METHODS:
+        return _train_compressor(args)
+    from train.students.build import build_adapter
+    from train.students.config import StudentConfig
+
+    names, device, model = _targets(args)
     for name in names:
         try:
             config = StudentConfig.default(
@@ -120,17 +126,8 @@ def _train_compressor(args: argparse.Namespace) -> int:
     """The compression baselines (``train.compress``): the students' shared data, then the method's step."""
     from train.compress.build import build_compressor
     from train.compress.config import CompressConfig
-    from train.students.trainer import resolve_device
 
-    names = [e for e in args.env.split(",") if e]
-    for name in names:
-        if name not in env_names():
-            raise UsageError(f"unknown env {name!r}; choose from {env_names()}")
-    try:
-        device = resolve_device(args.device)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    model = resolve_local_model(args.model, build=not args.no_build_model)
+    names, device, model = _targets(args)
     data = {
         "inputs": args.inputs,
         "input_model": args.input_model,

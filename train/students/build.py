@@ -33,9 +33,12 @@ from train.paths import promptless_home
 from train.students.config import DATA_FIELDS, StudentConfig
 from train.students.stages import MARKER, Stage, _write_json
 
-#: Measured stage costs per item with the embedded default model on a 2-core CPU (docs/benchmarks.md),
-#: used only for the one-line estimate printed before a build.
-SECONDS_PER_ITEM = {"inputs": 0.05, "outputs": 0.6, "conversations": 3.0, "train_row": 0.15}
+#: Stage costs per item with the embedded default model on an idle 2-core CPU, used only for the one-line
+#: estimate printed before a build. Measured (docs/benchmarks.md): ``outputs`` (8 AS-IS / TO-BE pairs in
+#: 4.8 s, shop) and ``train_row`` (a SeqKD shop step of 8 rows in 2.6 s, fp32; GCD and SeqKD+KLD rows cost
+#: about twice that). Not yet measured idle, so rough: ``inputs`` (one env reset) and ``conversations`` (one
+#: teacher episode, which on shop runs to its 10-turn limit).
+SECONDS_PER_ITEM = {"inputs": 0.05, "outputs": 0.6, "conversations": 15.0, "train_row": 0.33}
 
 
 class AdapterMissing(FileNotFoundError):
