@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -46,8 +47,15 @@ class AdapterMissing(FileNotFoundError):
 
 
 def model_fingerprint(model_path: str | Path) -> str:
-    """Hash of a local model folder: its config and, per weight file, name, size and the bytes at both ends."""
+    """Hash of a local model folder: its config and, per weight file, name, size and the bytes at both ends.
+    Computed once per folder state (its files' sizes and times), since every cache lookup asks for it."""
     folder = Path(model_path)
+    files = sorted([folder / "config.json", *folder.glob("*.safetensors"), *folder.glob("*.bin")])
+    return _fingerprint(folder, tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files))
+
+
+@functools.lru_cache(maxsize=16)
+def _fingerprint(folder: Path, state: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256((folder / "config.json").read_bytes())
     for weights in sorted([*folder.glob("*.safetensors"), *folder.glob("*.bin")]):
         size = weights.stat().st_size
