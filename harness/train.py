@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-inputs", type=int)
     p.add_argument("--n-conversations", type=int)
     p.add_argument("--ratio", type=float, help="r of (1 - r) * PG + r * SFT (default 0.7; 0.3 on web)")
-    p.add_argument("--epochs", type=float)
+    p.add_argument("--epochs", type=float, help="passes over the training rows (with --steps unset)")
+    p.add_argument("--steps", type=int, help="optimizer steps (the CPU recipe's default: 40)")
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--gist-k", type=int, help="gist: number of gist tokens (default 1)")
@@ -106,6 +107,7 @@ def _train(args: argparse.Namespace) -> int:
                 n_conversations=args.n_conversations,
                 ratio=args.ratio,
                 epochs=args.epochs,
+                steps=args.steps,
                 lr=args.lr,
                 seed=args.seed,
             )

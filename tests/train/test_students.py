@@ -204,3 +204,14 @@ def test_inputs_from_a_model_are_numbered_items_without_duplicates(tmp_path: Pat
     assert texts.count("buy a red mug") == 1 and "not an item" not in texts
     request = next(b for b in seen if b)["messages"][0]["content"]
     assert "numbered list" in request and "Instruction" in request  # the prompt and the examples are shown
+
+
+def test_cpu_recipe_trains_every_method_for_the_same_steps() -> None:
+    gcd = StudentConfig.default("gcd", "shop", device="cpu")
+    seqkd = StudentConfig.default("seqkd", "shop", device="cpu")
+    assert gcd.total_steps(200) == seqkd.total_steps(40) == 40
+    # passes over the data asked for: the step count follows from them (2 rows of 8 for 16 rows, 3 passes)
+    assert StudentConfig.default("seqkd", "shop", device="cpu", epochs=3.0).total_steps(16) == 6
+    assert StudentConfig.default("gcd", "shop", device="cuda").total_steps(640) == 10 * 640 // 32
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        StudentConfig.default("gcd", "shop", steps=0)

@@ -85,8 +85,9 @@ def estimate(config: StudentConfig) -> str:
     """A one-line estimate of the build's time on the embedded model and a 2-core CPU."""
     c = SECONDS_PER_ITEM
     synth = config.n_inputs * (c["inputs"] + c["outputs"]) + config.n_conversations * c["conversations"]
-    rows = max(config.n_inputs, config.n_conversations)
-    training = rows * config.epochs * c["train_row"] * (2 if config.method in ("gcd", "seqkd-kld") else 1)
+    rows = max(config.n_inputs, config.n_conversations) if config.method == "gcd" else config.n_conversations
+    seen = config.total_steps(rows) * config.batch_size * config.grad_accum
+    training = seen * c["train_row"] * (2 if config.method in ("gcd", "seqkd-kld") else 1)
     return (
         f"{config.method} on {config.env}: synthesis about {synth / 60:.0f} min (shared by every method, "
         f"cached), training about {training / 60:.0f} min, with the embedded model on a 2-core CPU"

@@ -68,6 +68,7 @@ class StudentConfig:
     lora_dropout: float = 0.05
     lr: float = 1e-4
     epochs: float = 10.0
+    steps: int | None = None  # optimizer steps; None: as many as ``epochs`` passes over the rows take
     batch_size: int = 8
     grad_accum: int = 4
     warmup_ratio: float = 0.03
@@ -90,6 +91,8 @@ class StudentConfig:
         for name in ("n_inputs", "n_conversations", "roleplay_turns", "batch_size", "grad_accum", "lora_r"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
 
     @classmethod
     def default(cls, method: str, env: str, *, device: str = "cpu", **overrides: Any) -> StudentConfig:
@@ -102,11 +105,24 @@ class StudentConfig:
         }
         if device != "cuda":
             # A small model learns from a higher rate; fewer inputs and conversations keep synthesis short.
-            base |= {"n_inputs": 200, "n_conversations": 40, "lr": 1e-3, "epochs": 3.0, "grad_accum": 1}
+            # Training is a fixed number of steps, the same for every method, so that each method sees as
+            # many updates as the others (GCD's rows outnumber the conversations the SFT-only methods
+            # train on) and each fits its minutes on a 2-core CPU (bench/student_train.py).
+            base |= {"n_inputs": 200, "n_conversations": 40, "lr": 1e-3, "steps": 40, "grad_accum": 1}
         unknown = set(overrides) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown student setting(s) {sorted(unknown)}")
-        return cls(method=method, env=env, **(base | {k: v for k, v in overrides.items() if v is not None}))
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "epochs" in given and "steps" not in given:
+            base.pop("steps", None)  # asked for passes over the data: the step count follows from them
+        return cls(method=method, env=env, **(base | given))
+
+    def total_steps(self, n_rows: int) -> int:
+        """Optimizer steps for ``n_rows`` training rows: ``steps`` when set, else ``epochs`` passes."""
+        if self.steps is not None:
+            return self.steps
+        per_epoch = max(1, -(-n_rows // (self.batch_size * self.grad_accum)))
+        return max(1, round(per_epoch * self.epochs))
 
     def with_overrides(self, **overrides: Any) -> StudentConfig:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

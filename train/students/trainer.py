@@ -127,8 +127,7 @@ def train_adapter(
         )
     model = load_student(model_path, config, device)
     checkpoints = out / "checkpoints"
-    steps_per_epoch = max(1, -(-len(rows) // (config.batch_size * config.grad_accum)))
-    total = max(1, round(steps_per_epoch * config.epochs))
+    total = config.total_steps(len(rows))
     args = TrainingArguments(
         output_dir=str(checkpoints),
         per_device_train_batch_size=config.batch_size,
