@@ -36,7 +36,7 @@ _PROBE_LOCK = threading.Lock()
 
 def storage_size_supported(client: docker.DockerClient, image: str) -> bool:
     """Whether this engine's storage driver accepts a per-container size (probed once per process)."""
-    from envs.os_shell.sandbox import LABEL, _remove_container, docker_call
+    from envs.os_shell.sandbox import LABEL, docker_call, remove_container
 
     with _PROBE_LOCK:
         if image not in _PROBED:
@@ -51,7 +51,7 @@ def storage_size_supported(client: docker.DockerClient, image: str) -> bool:
             except docker.errors.APIError:
                 _PROBED[image] = False
             else:
-                _remove_container(client, probe["Id"])
+                remove_container(client, probe["Id"])
                 _PROBED[image] = True
         return _PROBED[image]
 

@@ -45,8 +45,8 @@ from envs.os_shell.sandbox import (
     DockerSandbox,
     ExecResult,
     SandboxError,
-    _remove_container,
     docker_call,
+    remove_container,
 )
 
 #: Top-level names the judge keeps its own: kernel file systems, and the image's links into /usr.
@@ -95,7 +95,7 @@ def _masks_dir(client: docker.DockerClient, image: str) -> Path:
                 with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
                     tar.extractall(root, filter="tar")
         finally:
-            _remove_container(client, helper)
+            remove_container(client, helper)
         (root / ".complete").write_text("ok\n")
         return root
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from envs.os_shell import sandbox as sandbox_module
 from envs.os_shell.judge_box import close_trusted
 from envs.os_shell.sandbox import (
     LABEL,
@@ -23,6 +22,7 @@ from envs.os_shell.sandbox import (
     SandboxLimits,
     SandboxPool,
     cleanup_leftovers,
+    close_shared_pool,
     docker_client,
 )
 
@@ -40,8 +40,7 @@ def _our_containers() -> list[dict]:
 def no_leftover_containers() -> Iterator[None]:
     """After every test of the session, no container of this process may remain."""
     yield
-    if sandbox_module._SHARED is not None:
-        sandbox_module._SHARED.close()
+    close_shared_pool()
     close_trusted()  # the judge's pristine container of the image lives as long as the process
     leftovers = [c["Names"] for c in _our_containers()]
     assert leftovers == [], f"containers left behind: {leftovers}"

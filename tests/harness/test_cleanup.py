@@ -90,9 +90,9 @@ def os_image() -> str:
 
 def _containers_of(pid: int) -> list[str]:
     """Names of the containers that the run with process id ``pid`` started and has not removed."""
-    from envs.os_shell.sandbox import _HOSTNAME, OWNER_LABEL, docker_client
+    from envs.os_shell.sandbox import HOSTNAME, OWNER_LABEL, docker_client
 
-    listing = docker_client().api.containers(all=True, filters={"label": f"{OWNER_LABEL}={_HOSTNAME}:{pid}"})
+    listing = docker_client().api.containers(all=True, filters={"label": f"{OWNER_LABEL}={HOSTNAME}:{pid}"})
     return [c["Names"][0] for c in listing]
 
 
@@ -101,11 +101,11 @@ def reaper() -> Iterator[list[int]]:
     """Pids of the runs a test started; their containers are removed afterwards whatever happened."""
     pids: list[int] = []
     yield pids
-    from envs.os_shell.sandbox import _HOSTNAME, OWNER_LABEL, docker_client
+    from envs.os_shell.sandbox import HOSTNAME, OWNER_LABEL, docker_client
 
     client = docker_client()
     for pid in pids:
-        for c in client.api.containers(all=True, filters={"label": f"{OWNER_LABEL}={_HOSTNAME}:{pid}"}):
+        for c in client.api.containers(all=True, filters={"label": f"{OWNER_LABEL}={HOSTNAME}:{pid}"}):
             client.api.remove_container(c["Id"], force=True)
 
 
