@@ -9,6 +9,9 @@ Examples::
     python -m harness.run --agent noprompt --model /models/Llama-3-8B-Instruct --dtype bfloat16
     python -m harness.run --agent gcd --out results/runs/gcd --resume        # after an interruption
     python -m harness.run --agent gcd --out results/runs/gcd --retry-errors  # only the errored episodes
+    python -m harness.run --agent oracle --env shop --products items_shuffle_1000.json \
+        --attributes items_ins_v2_1000.json --goals items_human_ins.json        # WebShop's own data
+    python -m harness.run --agent oracle --env web --tasks test_task_0.json --ranks scores_all_data.pkl
     python -m harness.run --list
 
 Exit status: 0 done, 1 the run could not go on (an env or agent failed to build), 2 bad input (one line
@@ -81,6 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help=f"task split: {', '.join(SPLITS)} (default test)")
     p.add_argument("--tasks", dest="tasks_file", help="tasks file in the env's public format (one env only)")
     p.add_argument("--scripts", dest="scripts_dir", help="scripts folder of an OS tasks file")
+    p.add_argument(
+        "--products",
+        dest="products_file",
+        help="shop: WebShop's products file (items_shuffle*.json); goals from --goals, else from the split",
+    )
+    p.add_argument(
+        "--attributes", dest="attributes_file", help="shop: WebShop's attributes file (items_ins_v2*.json)"
+    )
+    p.add_argument(
+        "--goals", dest="goals_file", help="shop: WebShop's human goals file (items_human_ins*.json)"
+    )
+    p.add_argument(
+        "--ranks",
+        dest="ranks_file",
+        help="web: Mind2Web's candidate scores and ranks (scores_all_data.pkl, or the same as JSON) for --tasks",
+    )
     p.add_argument("--limit", type=int, help="run at most N tasks per env")
     p.add_argument("--concurrency", type=int, default=1, help="episodes in flight (default 1)")
     p.add_argument(
@@ -200,6 +219,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         split=args.split,
         tasks_file=args.tasks_file,
         scripts_dir=args.scripts_dir,
+        products_file=args.products_file,
+        attributes_file=args.attributes_file,
+        goals_file=args.goals_file,
+        ranks_file=args.ranks_file,
         limit=args.limit,
         concurrency=args.concurrency,
         model=args.model,

@@ -60,7 +60,17 @@ from harness.students import student_adapters
 
 EXECUTORS = ("local", "ray")
 #: Config fields a resumed run must share with the run it continues (its results would not mix otherwise).
-RESUME_KEYS = ("agent", "split", "model", "adapter", "seed", "tasks_file", "scripts_dir")
+RESUME_KEYS = (
+    "agent", "split", "model", "adapter", "seed", "tasks_file", "scripts_dir",
+    "products_file", "attributes_file", "goals_file", "ranks_file",
+)  # fmt: skip
+#: Data files that only one env reads (command-line flag, RunConfig field, the env that reads it).
+ENV_DATA_FILES = (
+    ("--products", "products_file", "shop"),
+    ("--attributes", "attributes_file", "shop"),
+    ("--goals", "goals_file", "shop"),
+    ("--ranks", "ranks_file", "web"),
+)
 #: Agent options that change what the model generates: a resumed run must share them too.
 RESUME_OPTIONS = ("model_name", "max_new_tokens", "temperature", "dtype")
 #: Agent options never written to ``summary.json`` (a secret has no place in a results folder).
@@ -83,6 +93,10 @@ class RunConfig:
     split: str = "test"
     tasks_file: str | None = None
     scripts_dir: str | None = None
+    products_file: str | None = None  # shop: WebShop's items_shuffle*.json
+    attributes_file: str | None = None  # shop: WebShop's items_ins_v2*.json
+    goals_file: str | None = None  # shop: WebShop's human goals, items_human_ins.json
+    ranks_file: str | None = None  # web: Mind2Web's candidate scores and ranks of a --tasks file
     limit: int | None = None
     concurrency: int = 1
     model: str | None = None
@@ -142,6 +156,7 @@ def validate(config: RunConfig) -> None:
         raise UsageError(f"tasks file not found: {config.tasks_file}")
     if config.tasks_file:
         _check_text_file(Path(config.tasks_file))
+    _check_env_data_files(config)
     if config.out_dir.exists() and not config.out_dir.is_dir():
         raise UsageError(
             f"--out {config.out_dir} is a file, not a folder: give a folder for the run's results"
@@ -151,6 +166,34 @@ def validate(config: RunConfig) -> None:
         raise UsageError(f"scripts folder not found: {config.scripts_dir}")
     if config.adapter and not config.model and config.agent == ORACLE:
         raise UsageError("--adapter needs a model agent, not the oracle")
+
+
+def _check_env_data_files(config: RunConfig) -> None:
+    """The env-specific data files: given with their env alone, present, and (but for ranks) UTF-8 text."""
+    for flag, name, env in ENV_DATA_FILES:
+        value = getattr(config, name)
+        if value is None:
+            continue
+        if tuple(config.envs) != (env,):
+            raise UsageError(f"{flag} is a file of the {env!r} env: give --env {env} alone with it")
+        if not Path(value).is_file():
+            raise UsageError(f"{flag} file not found: {value}")
+        if name != "ranks_file":  # Mind2Web's scores file is a pickle
+            _check_text_file(Path(value))
+    if (config.attributes_file or config.goals_file) and not config.products_file:
+        raise UsageError("--attributes and --goals describe a --products file: give --products too")
+    if config.goals_file and config.tasks_file:
+        raise UsageError("give either --goals (WebShop's human goals) or --tasks, not both")
+    if config.ranks_file and not config.tasks_file:
+        raise UsageError(
+            "--ranks ranks the candidates of a --tasks file (Mind2Web records): give --tasks too"
+        )
+
+
+def _input_files(config: RunConfig) -> list[str]:
+    """The data files the user named, as "tasks file X", "products file Y"... for error messages."""
+    names = ("tasks_file", *(name for _, name, _ in ENV_DATA_FILES))
+    return [f"{n.replace('_', ' ')} {v}" for n in names if (v := getattr(config, n)) is not None]
 
 
 def _check_text_file(path: Path) -> None:
@@ -425,6 +468,7 @@ def _run_locked(
                 tasks_file=config.tasks_file,
                 scripts_dir=config.scripts_dir,
                 limit=config.limit,
+                **{name: getattr(config, name) for _, name, _ in ENV_DATA_FILES},
             )
             env_factories[env] = factory
             try:
@@ -435,8 +479,8 @@ def _run_locked(
             except Exception as exc:
                 message = f"cannot create env {env!r}: {type(exc).__name__}: {exc}"
                 # TaskError, JSON and decoding errors are ValueErrors: the tasks file is bad input.
-                if config.tasks_file and isinstance(exc, ValueError):
-                    raise UsageError(f"{message} (tasks file {config.tasks_file})") from None
+                if _input_files(config) and isinstance(exc, ValueError):
+                    raise UsageError(f"{message} ({', '.join(_input_files(config))})") from None
                 raise RunError(message) from exc
             probes[env] = probe
             if config.limit is not None:

@@ -1,13 +1,14 @@
 """``promptless/WebBrowse-v0``: one Mind2Web action step per episode, played as AgentBench plays it.
 
-The step's candidates (its positives plus the best-ranked negatives) are shuffled with the reset seed and
-asked five at a time as choices B-F, with "A. None of the above"; every group is one agent turn whose
-observation is the query turn (page pruned around that group, task, previous actions, choices). Each
-round's picks form the next round, until one pick is left (the answer: that element with the operation
-and value given when it was last picked) or none (no answer). This is the tournament of Mind2Web's
-``evaluate_dataset_llm`` and AgentBench's mind2web task, with ~3 agent turns per step at the default
-10 candidates. An invalid reply counts as choosing A for its group, with the reason in
-``info["last_action_error"]``.
+The step's candidates are chosen and asked as AgentBench does (:mod:`envs.web_browse.candidates`, which says
+which facts come from where): the positives among the top-ranked negatives (Mind2Web's ranks below
+``top_k`` when the data carry ranks; else the positives and the first ``num_negatives`` negatives),
+shuffled with the reset seed and asked five at a time as choices B-F, with "A. None of the above". Every
+question is one agent turn whose observation is the query turn (page pruned around that group, task,
+previous actions, choices). A pick goes to the back of the queue until one candidate is left: the answer is
+the last pick, with the operation and value given with it (Mind2Web's ``evaluate_dataset_llm`` loop, ~3
+agent turns per step at the default 10 candidates). An invalid reply counts as choosing A for its group,
+with the reason in ``info["last_action_error"]``.
 
 Final ``info``: ``score`` (= ``step_success``), ``element_acc``, ``op_f1``, ``step_success``, ``picked``.
 
@@ -15,6 +16,7 @@ Example::
 
     env = WebBrowseEnv(split="test", prompt_variant="react")
     obs, info = env.reset(options={"task_id": "web-test-0003"})
+    # Mind2Web's own files: WebBrowseEnv(tasks_file="test_task_0.json", ranks_file="scores_all_data.pkl")
     while True:
         obs, reward, terminated, truncated, info = env.step(env.oracle_reply())
         if terminated:
@@ -26,15 +28,21 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from envs.core import AGENTBENCH, Message, TaskError, TextEnv, get_split
+from envs.web_browse.candidates import (
+    DEFAULT_NUM_NEGATIVES,
+    DEFAULT_TOP_K,
+    Pick,
+    Tournament,
+    load_ranks,
+    shown_candidates,
+)
 from envs.web_browse.html import Page, View, parse_page
 from envs.web_browse.metrics import step_metrics
 from envs.web_browse.protocol import (
-    GROUP_SIZE,
     NONE_CHOICE,
     PROMPT_VARIANTS,
     ParseError,
@@ -77,13 +85,6 @@ def _parsed(html: str, source: str) -> Page:
     return parse_page(html, source=source)
 
 
-@dataclass(frozen=True)
-class _Pick:
-    node_id: str
-    operation: str
-    value: str
-
-
 class WebBrowseEnv(TextEnv):
     """Mind2Web-style multiple choice over pruned HTML, AgentBench's protocol (see the module docstring)."""
 
@@ -97,19 +98,27 @@ class WebBrowseEnv(TextEnv):
         tasks_file: str | None = None,
         prompt_variant: str = AGENTBENCH,
         limit: int | None = None,
-        num_negatives: int = 9,
+        num_negatives: int = DEFAULT_NUM_NEGATIVES,
         render_mode: str | None = None,
+        ranks_file: str | None = None,
+        top_k: int = DEFAULT_TOP_K,
     ):
         super().__init__(prompt_variant=prompt_variant, render_mode=render_mode)
         if num_negatives < 0:
             raise ValueError(f"num_negatives must be >= 0, got {num_negatives}")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
         if limit is not None and limit < 1:
             raise ValueError(f"limit must be >= 1 or None, got {limit}")
+        if ranks_file is not None and tasks_file is None:
+            raise ValueError("ranks_file ranks the candidates of a tasks_file: give both")
         self.split = split
         self.num_negatives = num_negatives
+        self.top_k = top_k
         self._file_episodes: dict[str, Episode] | None = None
         if tasks_file is not None:
-            episodes = mind2web_episodes(load_mind2web(tasks_file))
+            ranks = load_ranks(ranks_file) if ranks_file is not None else None
+            episodes = mind2web_episodes(load_mind2web(tasks_file, ranks))
             self._file_episodes = {ep.episode_id: ep for ep in episodes[:limit]}
             self._size = len(self._file_episodes)
         else:
@@ -120,10 +129,7 @@ class WebBrowseEnv(TextEnv):
     def _reset_state(self) -> None:
         self._episode: Episode | None = None
         self._page: Page | None = None
-        self._round: list[str] = []
-        self._group_start = 0
-        self._picks: list[_Pick] = []
-        self._round_no = 0
+        self._game: Tournament | None = None
         self._view: View | None = None
         self._done = True
         self._last_obs = ""
@@ -174,12 +180,13 @@ class WebBrowseEnv(TextEnv):
         step = episode.step
         self._episode = episode
         self._page = _parsed(step.html, task_id)
-        candidates = list(dict.fromkeys([*step.positives, *step.negatives[: self.num_negatives]]))
+        candidates = shown_candidates(
+            step.positives, step.negatives, dict(step.ranks), self.top_k, self.num_negatives
+        )
         if not candidates:
             raise TaskError(f"{task_id}: the step has no candidates")
         order = self.np_random.permutation(len(candidates))
-        self._round = [candidates[i] for i in order]
-        self._round_no = 1
+        self._game = Tournament([candidates[i] for i in order])
         self._oracle_rng = random.Random(int(self.np_random.integers(0, 2**31 - 1)))
         self._done = False
         obs = self._observe()
@@ -200,6 +207,9 @@ class WebBrowseEnv(TextEnv):
                 f"invalid reply ({self.prompt_variant} syntax): {exc}; counted as choosing A",
             )
         choices = self._view.choices
+        game = self._game
+        assert game is not None
+        pick: Pick | None = None
         if parsed is not None and parsed.choice != NONE_CHOICE:
             index = ord(parsed.choice) - ord("B")
             if index >= len(choices):
@@ -207,26 +217,20 @@ class WebBrowseEnv(TextEnv):
                 error = f"choice {parsed.choice} is not offered (this turn's choices are A-{last}); counted as choosing A"
             else:
                 assert parsed.operation is not None  # guaranteed by WebAction for choices B-F
-                self._picks.append(_Pick(choices[index][0], parsed.operation, parsed.value))
+                pick = Pick(choices[index][0], parsed.operation, parsed.value)
         info: dict[str, Any] = {
             "task_id": self._episode.episode_id,
             "action_valid": not error,
             "last_action_error": error,
         }
-        self._group_start += GROUP_SIZE
-        if self._group_start >= len(self._round):
-            if len(self._picks) > 1:
-                self._round = [p.node_id for p in self._picks]
-                self._round_no += 1
-                self._group_start = 0
-                self._picks = []
-            else:
-                return self._finish(self._picks[0] if self._picks else None, info)
-        info.update(round=self._round_no, group=self._group_start // GROUP_SIZE + 1)
+        game.answer(pick)
+        if game.done:
+            return self._finish(game.result, info)
+        info.update(round=game.round, group=game.group_no)
         return self._observe(), 0.0, False, False, info
 
     def _finish(
-        self, pick: _Pick | None, info: dict[str, Any]
+        self, pick: Pick | None, info: dict[str, Any]
     ) -> tuple[str, float, bool, bool, dict[str, Any]]:
         assert self._episode is not None
         step = self._episode.step
@@ -247,14 +251,14 @@ class WebBrowseEnv(TextEnv):
             op_f1=metrics.op_f1,
             step_success=metrics.step_success,
             picked=pick.node_id if pick else None,
-            rounds=self._round_no,
+            rounds=self._game.round if self._game else 0,
         )
         return DONE_OBSERVATION, metrics.score, True, False, info
 
     def _observe(self) -> str:
         assert self._episode is not None and self._page is not None
-        group = self._round[self._group_start : self._group_start + GROUP_SIZE]
-        self._view = self._page.view(group)
+        assert self._game is not None
+        self._view = self._page.view(self._game.group)
         step = self._episode.step
         self._last_obs = format_query(
             self._view.html,

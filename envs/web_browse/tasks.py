@@ -8,9 +8,13 @@ Two sources:
   ``split.start + index`` and one of its steps, drawn from the same seed; ``test`` (100 episodes) and
   ``dev`` are fixed, and ``TEST_SPLIT_SHA256`` pins the test split's bytes (bump the env version and this
   digest together when the generator changes);
-- ``load_mind2web(path)``: Mind2Web records (a JSON list or JSONL; fields ``annotation_id``, ``website``,
-  ``domain``, ``confirmed_task``, ``action_reprs``, ``actions`` with ``cleaned_html``, ``pos_candidates``,
-  ``neg_candidates`` and ``operation``), one episode per action, id ``<annotation_id>-<step>``.
+- ``load_mind2web(path, ranks)``: the public Mind2Web formats, a JSON list or JSON Lines of either
+  Mind2Web's train/test records (one task each: ``annotation_id``, ``website``, ``domain``,
+  ``confirmed_task``, ``action_reprs``, ``actions`` with ``action_uid``, ``cleaned_html``, ``operation``,
+  ``pos_candidates`` and ``neg_candidates``) or Multimodal-Mind2Web's rows (one action each: the same task
+  fields with the action's fields beside them, ``target_action_index`` its step, and ``operation`` and the
+  candidates as JSON strings). One episode per action, id ``<annotation_id>-<step>``. Candidate ranks come
+  from the candidates' ``rank`` fields or from a scores file (``envs.web_browse.candidates.load_ranks``).
 
 Example::
 
@@ -22,16 +26,18 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from envs.core import TaskError, get_split
+from envs.web_browse.candidates import sample_id
 from envs.web_browse.html import NODE_ID_ATTR, parse_page
 from envs.web_browse.protocol import OPERATIONS
 from envs.web_browse.sites import generate
@@ -50,6 +56,7 @@ class WebStep:
     operation: str  # CLICK, SELECT or TYPE
     value: str  # "" for CLICK
     previous_actions: tuple[str, ...]  # Mind2Web ``action_reprs`` of the steps before this one
+    ranks: tuple[tuple[str, int], ...] = ()  # (node, rank) of every candidate when a ranker ranked them
 
     @property
     def gold(self) -> str | None:
@@ -63,6 +70,7 @@ class WebTask:
     domain: str
     goal: str
     steps: tuple[WebStep, ...]
+    step_numbers: tuple[int, ...] = ()  # the steps' places in the task, when a file holds only some of them
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,9 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise TaskError(f"{path}: cannot read: {exc}") from None
+        raise TaskError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TaskError(f"{path}: not UTF-8 text") from None
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
@@ -144,9 +154,18 @@ def _records(path: Path) -> Iterator[tuple[str, Any]]:
         for i, item in enumerate(data):
             yield f"{path} item {i}", item
         return
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if stripped.startswith("{") and len(lines) > 1:
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None
+        if isinstance(whole, dict):
+            raise TaskError(
+                f"{path}: holds one JSON object, not Mind2Web records: give a JSON list of records "
+                "or JSON Lines (one record per line)"
+            )
+    for lineno, line in lines:
         try:
             yield f"{path} line {lineno}", json.loads(line)
         except json.JSONDecodeError as exc:
@@ -157,16 +176,28 @@ def _field(record: dict[str, Any], name: str, kind: type, where: str) -> Any:
     if name not in record:
         raise TaskError(f"{where}: missing field {name!r}")
     value = record[name]
+    if kind is not str and isinstance(value, str):
+        # Multimodal-Mind2Web stores objects and lists as JSON strings.
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(value)
     if not isinstance(value, kind):
         raise TaskError(f"{where}: field {name!r} must be {kind.__name__}, got {type(value).__name__}")
     return value
 
 
-def _candidate_id(cand: Any, where: str) -> str:
+def _candidate(cand: Any, where: str) -> tuple[str, int | None]:
+    """A candidate's backend node id and its ranker's rank (None when it has none)."""
+    if isinstance(cand, str):  # Multimodal-Mind2Web: each candidate is a JSON string
+        try:
+            cand = json.loads(cand)
+        except json.JSONDecodeError:
+            raise TaskError(f"{where}: a candidate string is not JSON") from None
     if not isinstance(cand, dict):
         raise TaskError(f"{where}: a candidate must be an object")
+    rank = cand.get("rank")
+    rank = rank if isinstance(rank, int) and not isinstance(rank, bool) else None
     if cand.get(NODE_ID_ATTR) is not None:
-        return str(cand[NODE_ID_ATTR])
+        return str(cand[NODE_ID_ATTR]), rank
     attrs = cand.get("attributes")
     if isinstance(attrs, str):
         try:
@@ -174,21 +205,64 @@ def _candidate_id(cand: Any, where: str) -> str:
         except json.JSONDecodeError:
             raise TaskError(f"{where}: candidate 'attributes' is not a JSON string") from None
     if isinstance(attrs, dict) and attrs.get(NODE_ID_ATTR) is not None:
-        return str(attrs[NODE_ID_ATTR])
+        return str(attrs[NODE_ID_ATTR]), rank
     raise TaskError(f"{where}: candidate has no {NODE_ID_ATTR!r} (neither a field nor in 'attributes')")
 
 
-def _ranked(cands: list[Any], where: str) -> list[str]:
-    ids = [(_candidate_id(c, f"{where} candidate {i}"), i) for i, c in enumerate(cands)]
-    # A candidate ranker's ``rank`` orders the negatives when present; file order otherwise.
-    ranks = [c.get("rank", i) if isinstance(c, dict) else i for i, c in enumerate(cands)]
-    order = sorted(range(len(ids)), key=lambda i: (ranks[i] if isinstance(ranks[i], int | float) else i, i))
-    return [ids[i][0] for i in order]
+def _step(
+    action: Any,
+    previous: tuple[str, ...],
+    annotation_id: str,
+    ranks: Mapping[str, Mapping[str, int]] | None,
+    at: str,
+) -> WebStep:
+    """One action step of either format; ``ranks`` is a scores file's ``{sample: {node: rank}}``."""
+    if not isinstance(action, dict):
+        raise TaskError(f"{at}: an action must be a JSON object")
+    html = _field(action, "cleaned_html", str, at)
+    operation = _field(action, "operation", dict, at)
+    op = operation.get("op")
+    if op not in OPERATIONS:
+        raise TaskError(f"{at}: unknown operation {op!r}; expected one of {list(OPERATIONS)}")
+    value = operation.get("value", "")
+    if not isinstance(value, str):
+        raise TaskError(f"{at}: operation value must be a string")
+    page = parse_page(html, source=at)
+    pos = [
+        _candidate(c, f"{at} candidate {i}") for i, c in enumerate(_field(action, "pos_candidates", list, at))
+    ]
+    neg = [
+        _candidate(c, f"{at} candidate {i}") for i, c in enumerate(_field(action, "neg_candidates", list, at))
+    ]
+    rank_of: dict[str, int] = {node: r for node, r in (*pos, *neg) if r is not None}
+    if ranks is not None:
+        uid = _field(action, "action_uid", str, at)
+        key = sample_id(annotation_id, uid)
+        if key not in ranks:
+            raise TaskError(f"{at}: the ranks file has no sample {key!r}")
+        rank_of = dict(ranks[key])
+    # Mind2Web's candidate lists sometimes name nodes the snapshot lacks: those cannot be shown.
+    positives = [c for c in dict.fromkeys(node for node, _ in pos) if c in page.index]
+    negatives = [c for c in dict.fromkeys(node for node, _ in neg) if c in page.index and c not in positives]
+    if not positives and not negatives:
+        raise TaskError(f"{at}: no candidate element is in the page's cleaned_html")
+    shown = [*positives, *negatives]
+    unranked = [c for c in shown if c not in rank_of]
+    if ranks is not None and unranked:
+        raise TaskError(f"{at}: the ranks file has no rank for candidate {unranked[0]!r}")
+    # A rank orders the candidates (a candidate without one keeps its place in the list as its rank); only a
+    # step whose candidates are all ranked gets AgentBench's top-k cut.
+    for group in (positives, negatives):
+        place = {c: i for i, c in enumerate(group)}
+        group.sort(key=lambda c: (rank_of.get(c, place[c]), place[c]))
+    step_ranks = () if unranked else tuple((c, rank_of[c]) for c in [*positives, *negatives])
+    return WebStep(html, tuple(positives), tuple(negatives), op, value, previous, step_ranks)
 
 
-def _mind2web_task(record: Any, where: str) -> WebTask:
-    if not isinstance(record, dict):
-        raise TaskError(f"{where}: a record must be a JSON object")
+def _task_record(
+    record: dict[str, Any], ranks: Mapping[str, Mapping[str, int]] | None, where: str
+) -> WebTask:
+    """A record of Mind2Web's train/test JSON: one task with all its ``actions``."""
     annotation_id = str(_field(record, "annotation_id", str, where))
     website = _field(record, "website", str, where)
     domain = _field(record, "domain", str, where)
@@ -199,43 +273,81 @@ def _mind2web_task(record: Any, where: str) -> WebTask:
         raise TaskError(f"{where}: 'actions' is empty")
     if len(reprs) != len(actions):
         raise TaskError(f"{where}: {len(reprs)} action_reprs for {len(actions)} actions")
-    steps = []
-    for k, action in enumerate(actions):
-        at = f"{where} action {k}"
-        if not isinstance(action, dict):
-            raise TaskError(f"{at}: an action must be a JSON object")
-        html = _field(action, "cleaned_html", str, at)
-        operation = _field(action, "operation", dict, at)
-        op = operation.get("op")
-        if op not in OPERATIONS:
-            raise TaskError(f"{at}: unknown operation {op!r}; expected one of {list(OPERATIONS)}")
-        value = operation.get("value", "")
-        if not isinstance(value, str):
-            raise TaskError(f"{at}: operation value must be a string")
-        page = parse_page(html, source=at)
-        positives = [c for c in _ranked(_field(action, "pos_candidates", list, at), at) if c in page.index]
-        # Mind2Web's candidate lists sometimes name nodes the snapshot lacks: those cannot be shown.
-        negatives = [
-            c
-            for c in _ranked(_field(action, "neg_candidates", list, at), at)
-            if c in page.index and c not in positives
-        ]
-        if not positives and not negatives:
-            raise TaskError(f"{at}: no candidate element is in the page's cleaned_html")
-        steps.append(
-            WebStep(html, tuple(positives), tuple(negatives), op, value, tuple(str(r) for r in reprs[:k]))
-        )
-    return WebTask(annotation_id, website, domain, goal, tuple(steps))
+    previous = tuple(str(r) for r in reprs)
+    steps = tuple(
+        _step(action, previous[:k], annotation_id, ranks, f"{where} action {k}")
+        for k, action in enumerate(actions)
+    )
+    return WebTask(annotation_id, website, domain, goal, steps)
 
 
-def load_mind2web(path: str | Path) -> list[WebTask]:
-    """Read Mind2Web records; ``TaskError`` names the record, the action and the field on bad input."""
+def _is_action_row(record: Any) -> bool:
+    """Multimodal-Mind2Web's layout: one action per record, with the task's fields repeated."""
+    return isinstance(record, dict) and "actions" not in record and "cleaned_html" in record
+
+
+def _row_number(record: dict[str, Any], where: str) -> int:
+    if "target_action_index" not in record:
+        raise TaskError(f"{where}: missing field 'target_action_index'")
+    raw = record["target_action_index"]  # a string of digits in Multimodal-Mind2Web
+    if isinstance(raw, bool) or not (
+        isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())
+    ):
+        raise TaskError(f"{where}: field 'target_action_index' must be a step number, got {raw!r}")
+    return int(raw)
+
+
+def _row_tasks(
+    rows: list[tuple[str, dict[str, Any]]], ranks: Mapping[str, Mapping[str, int]] | None
+) -> WebTask:
+    """The rows of one annotation (Multimodal-Mind2Web) as one task with the steps they hold."""
+    where, first = rows[0]
+    annotation_id = str(_field(first, "annotation_id", str, where))
+    website = _field(first, "website", str, where)
+    domain = _field(first, "domain", str, where)
+    goal = _field(first, "confirmed_task", str, where)
+    numbered: dict[int, WebStep] = {}
+    for at, row in rows:
+        number = _row_number(row, at)
+        if number in numbered:
+            raise TaskError(f"{at}: annotation {annotation_id!r} has step {number} twice")
+        reprs = _field(row, "action_reprs", list, at)
+        if number >= len(reprs):
+            raise TaskError(f"{at}: target_action_index {number} but only {len(reprs)} action_reprs")
+        numbered[number] = _step(row, tuple(str(r) for r in reprs[:number]), annotation_id, ranks, at)
+    order = sorted(numbered)
+    return WebTask(annotation_id, website, domain, goal, tuple(numbered[n] for n in order), tuple(order))
+
+
+def load_mind2web(path: str | Path, ranks: Mapping[str, Mapping[str, int]] | None = None) -> list[WebTask]:
+    """Read Mind2Web records; ``TaskError`` names the file, the record, the action and the field on bad input.
+
+    ``ranks`` (``envs.web_browse.candidates.load_ranks``) ranks every step's candidates by its sample id.
+    """
     path = Path(path)
-    tasks = [_mind2web_task(record, where) for where, record in _records(path)]
+    tasks: dict[str, WebTask | list[tuple[str, dict[str, Any]]]] = {}
+    for where, record in _records(path):
+        if not isinstance(record, dict):
+            raise TaskError(f"{where}: a record must be a JSON object")
+        annotation_id = str(_field(record, "annotation_id", str, where))
+        if _is_action_row(record):
+            rows = tasks.setdefault(annotation_id, [])
+            if isinstance(rows, WebTask):
+                raise TaskError(f"{where}: annotation {annotation_id!r} is also a whole-task record")
+            rows.append((where, record))
+        elif annotation_id in tasks:
+            raise TaskError(f"{where}: annotation {annotation_id!r} appears twice")
+        else:
+            tasks[annotation_id] = _task_record(record, ranks, where)
     if not tasks:
         raise TaskError(f"{path}: no records")
-    return tasks
+    return [t if isinstance(t, WebTask) else _row_tasks(t, ranks) for t in tasks.values()]
 
 
 def mind2web_episodes(tasks: list[WebTask]) -> list[Episode]:
-    return [Episode(f"{t.task_id}-{k}", t, k) for t in tasks for k in range(len(t.steps))]
+    """One episode per step, id ``<annotation_id>-<step number>``."""
+    return [
+        Episode(f"{t.task_id}-{t.step_numbers[k] if t.step_numbers else k}", t, k)
+        for t in tasks
+        for k in range(len(t.steps))
+    ]

@@ -87,6 +87,7 @@ class Product:
     bullets: tuple[str, ...] = ()
     rating: float | None = None
     reviews: tuple[Review, ...] = ()
+    price_tag: str = ""  # the price as the pages show it ("$19.99 to $27.99"); "" shows ``price``
 
     def option_values(self) -> list[str]:
         """All option values of the product, group by group, in page order."""
@@ -289,6 +290,8 @@ def generate_catalog(num_products: int = 1000, seed: int = 0) -> Catalog:
 # ---------------------------------------------------------------------------------------------- WebShop files
 
 _PRICE_RE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+#: WebShop's price for a product whose ``pricing`` is missing or empty (``load_products``).
+DEFAULT_PRICE = 100.0
 
 
 def _read_json(path: str | Path, what: str) -> Any:
@@ -299,12 +302,14 @@ def _read_json(path: str | Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise TaskError(f"{what} file {str(path)!r} is not valid JSON: {err}") from None
+    except UnicodeDecodeError:
+        raise TaskError(f"{what} file {str(path)!r} is not UTF-8 text") from None
 
 
 def parse_price(value: Any, where: str) -> float:
     """WebShop's ``pricing``: a number, a list of numbers or a string like "$12.99" or "$10.00 - $20.00".
 
-    A range counts as its lower bound (WebShop shows the range; the reward needs one number).
+    A range counts as its lower bound here; :func:`webshop_pricing` gives WebShop's own reading.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -315,6 +320,31 @@ def parse_price(value: Any, where: str) -> float:
         if found:
             return float(found[0].replace(",", ""))
     raise TaskError(f"{where}: field 'pricing' has no price in it: {value!r}")
+
+
+def webshop_pricing(value: Any, asin: str, where: str) -> tuple[float, str]:
+    """``(judged price, shown price tag)`` of a WebShop ``pricing`` field, as WebShop's ``load_products``.
+
+    Missing or empty: $100.0. Otherwise the numbers of the "$"-separated parts (or of the list), the first two
+    kept: one shows as "$12.99", two as "$10.0 to $38.5" (Python's float text, as WebShop formats it). The
+    reward's price of a range is a uniform draw from it (WebShop's ``generate_product_prices``); WebShop draws
+    from its process's random state, here from a seed of the ASIN, so that a product's price is the same in
+    every run and on every machine.
+    """
+    if value is None or value == "" or value == []:
+        return DEFAULT_PRICE, f"${DEFAULT_PRICE}"
+    if isinstance(value, str):
+        numbers = [parse_price(part, where) for part in value.split("$")[1:] if _PRICE_RE.search(part)]
+    elif isinstance(value, Sequence):
+        numbers = [parse_price(v, where) for v in value]
+    else:
+        numbers = [parse_price(value, where)]
+    if not numbers:
+        raise TaskError(f"{where}: field 'pricing' has no price in it: {value!r}")
+    if len(numbers) == 1:
+        return numbers[0], f"${numbers[0]}"
+    low, high = numbers[:2]
+    return random.Random(f"webshop-price {asin}").uniform(low, high), f"${low} to ${high}"
 
 
 def _text_list(value: Any) -> tuple[str, ...]:
@@ -337,7 +367,8 @@ def _options(value: Any, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
             text = entry.get("value") if isinstance(entry, Mapping) else entry
             if text is None or not str(text).strip():
                 raise TaskError(f"{where}: option group {group!r} has an entry without a 'value'")
-            values.append(str(text).strip())
+            # WebShop's load_products: lower case, "/" shown as " | "
+            values.append(str(text).strip().replace("/", " | ").lower())
         if values:
             groups.append((str(group).strip().lower(), tuple(values)))
     return tuple(groups)
@@ -356,18 +387,11 @@ def product_from_webshop(
     title = item.get("name") if "name" in item else item.get("Title")
     if not isinstance(title, str):
         raise TaskError(f"{where} (asin {asin}): missing field 'name' (or 'Title')")
-    if "pricing" not in item and "Price" not in item:
-        raise TaskError(f"{where} (asin {asin}): missing field 'pricing'")
-    price = parse_price(item.get("pricing", item.get("Price")), f"{where} (asin {asin})")
+    price, price_tag = webshop_pricing(item.get("pricing", item.get("Price")), asin, f"{where} (asin {asin})")
     extra = (attributes or {}).get(asin) or {}
-    attrs = extra.get("attributes", item.get("Attributes", ()))
+    attrs = extra.get("attributes", item.get("Attributes")) or ()
     product_category = str(item.get("product_category") or item.get("category") or "")
     query = str(item.get("query") or "").strip().lower()
-    rating = item.get("average_rating", item.get("Rating"))
-    try:
-        rating_value = float(rating) if rating not in (None, "", "N.A.") else None
-    except (TypeError, ValueError):
-        rating_value = None
     return Product(
         asin=asin.strip(),
         title=" ".join(title.split()),
@@ -381,8 +405,9 @@ def product_from_webshop(
         options=_options(item.get("customization_options"), f"{where} (asin {asin})"),
         description=" ".join(str(item.get("full_description") or item.get("Description") or "").split()),
         bullets=_text_list(item.get("small_description") or item.get("BulletPoints")),
-        rating=rating_value,
+        rating=None,  # WebShop's load_products reads no ratings: every page shows "Rating: N.A."
         reviews=(),
+        price_tag=price_tag,
     )
 
 
@@ -391,9 +416,13 @@ def load_webshop(
 ) -> ShopData:
     """Load WebShop's own data: products, optional attributes/instructions, optional human goals.
 
-    ``products_json`` is a list of ``items_shuffle*.json`` records (``asin``, ``name`` or ``Title``,
-    ``pricing``; optional ``customization_options``, ``product_category``, ``query``, ``category``,
-    ``small_description``, ``full_description``, ``average_rating``). ``attributes_json`` maps an ASIN to
+    ``products_json`` is a list of ``items_shuffle*.json`` records (``asin``, ``name`` or ``Title``;
+    optional ``pricing``, ``customization_options``, ``product_category``, ``query``, ``category``,
+    ``small_description``, ``full_description``). They load as WebShop's ``load_products`` loads them: an
+    ASIN "nan" or longer than 10 characters is skipped, a repeated one keeps its first record, an empty name
+    is kept, a missing or empty price is $100.0 and a range shows as a range (:func:`webshop_pricing`), option
+    values are lower-cased with "/" shown as " | ", and no rating is read (pages show "N.A.", as WebShop's
+    do). ``attributes_json`` maps an ASIN to
     ``{"attributes": [...], "instruction": ..., "instruction_attributes": [...]}`` (``items_ins_v2*.json``).
     ``goals_json`` maps an ASIN to a list of human goals (``items_human_ins.json``: ``instruction``,
     ``instruction_attributes``, ``instruction_options``). Goals come from the human file when given, else
@@ -414,6 +443,8 @@ def load_webshop(
     for i, item in enumerate(items):
         product = product_from_webshop(item, attributes, f"products file {str(products_json)!r}, item {i}")
         if product.asin in seen:  # WebShop's scrape repeats a few items; the first one wins, as in WebShop
+            continue
+        if product.asin == "nan" or len(product.asin) > 10:  # skipped by WebShop's load_products
             continue
         seen.add(product.asin)
         products.append(product)

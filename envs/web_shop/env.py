@@ -8,8 +8,10 @@ False`` and the reason in ``info["last_action_error"]``; it still uses a turn, a
 
 Tasks come from the seeded goal generator over a generated catalogue (default 1,000 products; ids
 ``shop-<split>-<index:04d>``), from a task file of goal records (``tasks_file``), or from WebShop's own
-product file (``products_file``, an ``items_shuffle*.json``; goals are then generated from the split's seeds
-over it). ``data="webshop-1k"`` plays WebShop's real 1,000 products and its 13 human goals (ids
+product file (``products_file``, an ``items_shuffle*.json``, with its ``attributes_file``, an
+``items_ins_v2*.json``, when given; goals are then generated from the split's seeds over it, or read from
+``goals_file``, WebShop's human goals ``items_human_ins.json``, ids ``shop-human-<index:04d>``: the command
+line's ``--products``, ``--attributes`` and ``--goals``). ``data="webshop-1k"`` plays WebShop's real 1,000 products and its 13 human goals (ids
 ``shop-webshop-1k-<index:04d>``), read from the data cache (:mod:`envs.web_shop.real_data`).
 
 Example::
@@ -101,12 +103,18 @@ class WebShopEnv(TextEnv):
         num_products: int = 1000,
         render_mode: str | None = None,
         data: str | None = None,
+        attributes_file: str | Path | None = None,
+        goals_file: str | Path | None = None,
     ):
         super().__init__(prompt_variant=prompt_variant, render_mode=render_mode)
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
         self.split = split
         self.max_turns = protocol_data().round_limit
+        if (attributes_file is not None or goals_file is not None) and products_file is None:
+            raise ValueError("attributes and goals files describe a products file: give products_file too")
+        if goals_file is not None and tasks_file is not None:
+            raise ValueError("give either a goals file (WebShop's human goals) or a tasks file, not both")
         real = None
         if data is not None:
             if products_file is not None:
@@ -114,7 +122,10 @@ class WebShopEnv(TextEnv):
             real = load_real_data(data)
             self.catalog: Catalog = real.catalog
         elif products_file is not None:
-            self.catalog = load_webshop(products_file).catalog
+            shop_data = load_webshop(products_file, attributes_file, goals_file)
+            self.catalog = shop_data.catalog
+            if goals_file is not None:
+                real, data = shop_data, "human"
         else:
             self.catalog = generate_catalog(int(num_products))
         self._index = get_index(self.catalog)

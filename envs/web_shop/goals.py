@@ -227,6 +227,23 @@ def load_goals(path: str | Path, catalog: Catalog) -> list[tuple[str | None, Goa
     return out
 
 
+#: WebShop's bound for a goal whose product costs too much for two bounds to be drawn (no price clause).
+NO_PRICE_BOUND = 1_000_000.0
+
+
+def webshop_price_upper(price: float, rnd: random.Random) -> float:
+    """The bound of a goal from WebShop's files, by WebShop's ``get_human_goals``/``get_synthetic_goals``.
+
+    Of the first four multiples of 10 (up to 990) strictly above ``price``, two distinct ones are drawn and
+    the larger is the bound, so it is never the first; with fewer than two, the bound is
+    :data:`NO_PRICE_BOUND` and the instruction names no price.
+    """
+    above = [10.0 * i for i in range(1, 100) if 10.0 * i > price][:4]
+    if len(above) < 2:
+        return NO_PRICE_BOUND
+    return max(rnd.sample(above, 2))
+
+
 def _webshop_goal(
     product: Product,
     instruction: str,
@@ -234,19 +251,19 @@ def _webshop_goal(
     options: tuple[tuple[str, str], ...],
     index: int,
 ) -> Goal:
-    rnd = _goal_rng(index)
-    bound = price_bound(product.price, rnd)
-    text = instruction.strip().rstrip(".").lower()
+    bound = webshop_price_upper(product.price, _goal_rng(index))
+    text = instruction.strip().strip(".")  # WebShop: instruction.strip('.') + price text
+    clause = "" if bound == NO_PRICE_BOUND else f"{PRICE_CLAUSE}{bound:.2f} dollars"
     return Goal(
         asin=product.asin,
-        instruction=f"{text}{PRICE_CLAUSE}{bound:.2f} dollars",
+        instruction=f"{text}{clause}",
         attributes=attrs,
         options=options,
         price_upper=bound,
         query=product.query,
         category=product.product_category,
         title=product.title,
-        keywords=text,
+        keywords=text.lower(),
     )
 
 
@@ -254,7 +271,9 @@ def goals_from_webshop(catalog: Catalog, attributes: Any, human: Any, source: st
     """Goals from WebShop's files: human goals when given, else the attribute file's synthetic instructions.
 
     Goals whose ASIN is not in the catalogue are skipped (WebShop's human file covers more products than its
-    smaller product files). The price bound is drawn per goal index with WebShop's rule, from a fixed seed.
+    smaller product files), and so are human goals without ``instruction_attributes``, as WebShop skips them.
+    The price bound is drawn per goal index with WebShop's rule (:func:`webshop_price_upper`), from a fixed
+    seed; the reward compares it with the product's judged price (a draw within a price range).
     """
     goals: list[Goal] = []
     if human is not None:
@@ -268,6 +287,8 @@ def goals_from_webshop(catalog: Catalog, attributes: Any, human: Any, source: st
                 if not isinstance(record, Mapping) or not record.get("instruction"):
                     raise TaskError(f"{where}: missing field 'instruction'")
                 attrs = _str_list(record.get("instruction_attributes"), where, "instruction_attributes")
+                if not attrs:
+                    continue
                 options = _option_pairs(record.get("instruction_options"), where)
                 goals.append(
                     _webshop_goal(catalog.get(asin), str(record["instruction"]), attrs, options, len(goals))

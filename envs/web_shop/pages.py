@@ -4,7 +4,8 @@ Each page is its visible strings joined by " [SEP] ", as in WebShop's simple tex
 
 - search: ``WebShop [SEP] Instruction: [SEP] <instruction> [SEP] Search`` (the only page with a search bar);
 - results: ``Instruction: [SEP] <instruction> [SEP] Back to Search [SEP] Page 1 (Total results: N) [SEP]
-  [< Prev [SEP]] [Next > [SEP]] <ASIN> [SEP] <title> [SEP] $<price> ...``, 10 products a page;
+  [< Prev [SEP]] [Next > [SEP]] <ASIN> [SEP] <title> [SEP] $<price> ...``, 10 products a page (a product
+  from WebShop's files shows WebShop's price tag: "$64.98", "$10.0 to $38.5");
 - item: ``... Back to Search [SEP] < Prev [SEP] <group> [SEP] <value> ... [SEP] <title> [SEP] Price: $x [SEP]
   Rating: r [SEP] Description [SEP] Features [SEP] Reviews [SEP] Buy Now``;
 - description, features and reviews sub-pages: ``... Back to Search [SEP] < Prev [SEP] <text> ...``.
@@ -51,6 +52,11 @@ class Page:
 
 def price_text(price: float) -> str:
     return f"${price:.2f}"
+
+
+def shown_price(product: Product) -> str:
+    """The price a page shows: WebShop's own tag for its products (a range stays a range), else ``price``."""
+    return product.price_tag or price_text(product.price)
 
 
 @dataclass
@@ -151,7 +157,7 @@ class ShopSession:
             clickables.append(NEXT)
         for asin in self.page_asins():
             product = self.catalog.get(asin)
-            parts += [asin, product.title, price_text(product.price)]
+            parts += [asin, product.title, shown_price(product)]
             clickables.append(asin)
         return Page(RESULTS, SEP.join(parts), False, tuple(clickables))
 
@@ -162,7 +168,7 @@ class ShopSession:
             parts += [group, *values]
             clickables += list(values)
         rating = "N.A." if product.rating is None else f"{product.rating:g}"
-        parts += [product.title, f"Price: {price_text(product.price)}", f"Rating: {rating}"]
+        parts += [product.title, f"Price: {shown_price(product)}", f"Rating: {rating}"]
         parts += ["Description", "Features", "Reviews", BUY]
         clickables += ["Description", "Features", "Reviews", BUY]
         return Page(ITEM, SEP.join(parts), False, tuple(dict.fromkeys(clickables)))

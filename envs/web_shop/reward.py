@@ -11,7 +11,8 @@
   "standard" into "tan"; whole words avoid that.)
 - ``r_type`` compares the bought product with the goal's target: ``query_match`` (same product query),
   ``category_match`` (at least two breadcrumb levels in common) and ``title_score``, the share of the target
-  title's nouns found among the bought title's nouns. Then r_type = 1 when any of the three holds
+  title's nouns found among the bought title's nouns (the target's nouns counted with repeats, as WebShop
+  divides by the length of its list of noun tokens). Then r_type = 1 when any of the three holds
   (title_score > 0.2 for the last), else 0.5; it drops to 0.1 when title_score < 0.1 and to 0 when no noun is
   shared.
 
@@ -21,6 +22,10 @@ words (apostrophes kept inside words) of two or more characters that are not num
 words (adjectives and participles, including those of the attribute phrases: "long", "lasting", "free").
 What is left is brand and product-noun words ("sleeve" of "long sleeve" stays), the tokens spaCy tags as
 nouns or proper nouns in such titles. A title with no nouns gives title_score 0.2, as in WebShop.
+
+The weights are WebShop's (its ``get_reward(..., verbose=True)``): with n = |U_att| + |U_opt| + 1, attributes
+weigh |U_att| / n, options |U_opt| / n and price 1 / n, and R = r_type * (w_att * r_att + w_option * r_option
++ w_price * r_price), which is the formula above; :class:`RewardResult` reports each part.
 
 Example::
 
@@ -62,18 +67,52 @@ class RewardResult:
     option_total: int
     price_ok: bool
 
+    @property
+    def _n(self) -> int:
+        return self.attr_total + self.option_total + 1
+
+    @property
+    def w_att(self) -> float:
+        """WebShop's weight of the attributes: |U_att| / (|U_att| + |U_opt| + 1)."""
+        return self.attr_total / self._n
+
+    @property
+    def w_option(self) -> float:
+        """WebShop's weight of the options: |U_opt| / (|U_att| + |U_opt| + 1)."""
+        return self.option_total / self._n
+
+    @property
+    def w_price(self) -> float:
+        """WebShop's weight of the price: 1 / (|U_att| + |U_opt| + 1)."""
+        return 1 / self._n
+
+    @property
+    def r_att(self) -> float | None:
+        """Share of the goal's attributes matched; None for a goal without attributes."""
+        return self.attr_matched / self.attr_total if self.attr_total else None
+
+    @property
+    def r_option(self) -> float | None:
+        """Share of the goal's options matched; None for a goal without options (as WebShop)."""
+        return self.option_matched / self.option_total if self.option_total else None
+
 
 _NON_NOUNS: frozenset[str] = STOP_WORDS | UNIT_WORDS | DESCRIPTOR_WORDS | frozenset(COLORS)
 
 
-def title_nouns(title: str) -> set[str]:
-    """The nouns of a title, by the rule in the module docstring."""
+def title_noun_tokens(title: str) -> list[str]:
+    """The noun tokens of a title in order, repeats kept, by the rule in the module docstring."""
     skip = _NON_NOUNS
-    return {
+    return [
         w
         for w in _WORD_RE.findall(title.lower())
         if len(w) >= 2 and not w.replace("'", "").isdigit() and w not in skip
-    }
+    ]
+
+
+def title_nouns(title: str) -> set[str]:
+    """The nouns of a title, by the rule in the module docstring."""
+    return set(title_noun_tokens(title))
 
 
 def normalize_color(value: str) -> str:
@@ -91,8 +130,8 @@ def type_reward(product: Product, goal: Goal) -> tuple[float, float]:
     bought_levels = {p.strip() for p in product.product_category.split("›") if p.strip()}
     goal_levels = {p.strip() for p in goal.category.split("›") if p.strip()}
     category_match = len(bought_levels & goal_levels) >= 2
-    wanted = title_nouns(goal.title)
-    title_score = len(wanted & title_nouns(product.title)) / len(wanted) if wanted else 0.2
+    wanted = title_noun_tokens(goal.title)
+    title_score = len(set(wanted) & title_nouns(product.title)) / len(wanted) if wanted else 0.2
     r_type = 1.0 if (query_match or category_match or title_score > 0.2) else 0.5
     if title_score < 0.1:
         r_type = 0.1

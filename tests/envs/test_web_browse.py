@@ -103,35 +103,39 @@ def test_same_seed_same_observations_and_shuffle_depends_on_seed() -> None:
     assert len(firsts) > 1  # the candidates are shuffled by the reset seed
 
 
-def test_tournament_rounds_and_invalid_replies() -> None:
-    env = WebBrowseEnv(split="test", num_negatives=11)  # 12 candidates: groups of 5, 5, 2
+def test_tournament_queue_and_invalid_replies() -> None:
+    env = WebBrowseEnv(split="test", num_negatives=11)  # 12 candidates
     obs, info = env.reset(seed=1, options={"task_id": "web-test-0001"})
     assert info["num_candidates"] == 12
     gold = env._episode.step  # type: ignore[union-attr]
-    # round 1: pick B in every group (a wrong syntax in the third group counts as A)
+    # Mind2Web's queue: a pick goes to the back, so the third question asks the last two first-seen
+    # candidates with the two picks (4 choices), not a group of 2
     obs, _, term, _, info = env.step("Answer: B.\nAction: CLICK")
     assert not term and info["action_valid"] and (info["round"], info["group"]) == (1, 2)
     obs, _, term, _, info = env.step("Answer: C.\nAction: TYPE\nValue: hello")
     assert not term and (info["round"], info["group"]) == (1, 3)
-    assert "C. " in obs and "D. " not in obs  # the last group has two candidates
+    assert "E. " in obs and "F. " not in obs
+    # a wrong syntax counts as A: the queue is empty, so there is no answer although picks were made
     obs, _, term, _, info = env.step("Action: choose[B] CLICK")
     assert not info["action_valid"] and "invalid reply (agentbench syntax)" in info["last_action_error"]
-    assert not term and (info["round"], info["group"]) == (2, 1)
-    # round 2 asks about the two picks
-    assert obs.count("\n") > 0 and "C. " in obs and "D. " not in obs
-    obs, _, term, _, info = env.step("Answer: E.\nAction: CLICK")  # not offered
-    assert (
-        term
-        and not info["action_valid"]
-        and "not offered (this turn's choices are A-C)" in info["last_action_error"]
-    )
-    assert info["picked"] is None and info["score"] == 0.0 and info["op_f1"] == 0.0
+    assert term and info["picked"] is None and info["score"] == 0.0 and info["op_f1"] == 0.0
     assert obs == DONE_OBSERVATION
     assert gold.operation in OPERATIONS
     with pytest.raises(RuntimeError, match="call reset"):
         env.step("Answer: A.")
     with pytest.raises(RuntimeError, match="call reset"):
         env.oracle_reply()
+
+
+def test_letter_not_offered_counts_as_a() -> None:
+    env = WebBrowseEnv(split="test", num_negatives=6)  # 7 candidates: a group of 5, then 2 + the pick
+    env.reset(seed=1, options={"task_id": "web-test-0001"})
+    _, _, term, _, info = env.step("Answer: B.\nAction: CLICK")
+    assert not term and (info["round"], info["group"]) == (1, 2)
+    _, _, term, _, info = env.step("Answer: E.\nAction: CLICK")  # three choices: B-D
+    assert term and not info["action_valid"]
+    assert "not offered (this turn's choices are A-D)" in info["last_action_error"]
+    assert info["picked"] is None and info["score"] == 0.0
 
 
 @pytest.mark.parametrize("round2_correct", [True, False])

@@ -164,3 +164,83 @@ def test_load_mind2web_file_errors(tmp_path: Path) -> None:
     empty.write_text("[]")
     with pytest.raises(TaskError, match="no records"):
         load_mind2web(empty)
+
+
+ROWS = Path(__file__).parent / "data" / "mind2web_rows_sample.jsonl"
+
+
+def test_load_multimodal_mind2web_rows() -> None:
+    tasks = load_mind2web(ROWS)
+    assert [t.task_id for t in tasks] == ["hand-books-01", "hand-garden-01"]
+    books = tasks[0]
+    assert books.step_numbers == (0, 2) and books.goal == "Find the paperback of The Tide Atlas."
+    first, third = books.steps
+    assert (first.operation, first.value, first.positives) == ("TYPE", "tide atlas", ("5",))
+    assert first.previous_actions == () and first.ranks == ()  # no ranks without a scores file
+    assert third.previous_actions == (
+        "[textbox]  Search books -> TYPE: tide atlas",
+        "[button]  Search -> CLICK",
+    )
+    assert third.negatives == ("31", "32", "33")  # "34" is not in the page: dropped
+    assert [ep.episode_id for ep in mind2web_episodes(tasks)] == [
+        "hand-books-01-0",
+        "hand-books-01-2",
+        "hand-garden-01-0",
+    ]
+
+
+def test_rows_as_json_list(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in ROWS.read_text().splitlines()]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows, indent=1))
+    assert load_mind2web(path) == load_mind2web(ROWS)
+
+
+def _rows(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    rows = [json.loads(line) for line in ROWS.read_text().splitlines()]
+    edit(rows)
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda r: r[0].pop("target_action_index"), "line 1: missing field 'target_action_index'"),
+        (lambda r: r[0].update(target_action_index="first"), "'target_action_index' must be a step number"),
+        (
+            lambda r: r[1].update(target_action_index="0"),
+            "line 2: annotation 'hand-books-01' has step 0 twice",
+        ),
+        (lambda r: r[1].update(target_action_index="7"), "target_action_index 7 but only 3 action_reprs"),
+        (lambda r: r[0].update(operation="{not json"), "line 1: field 'operation' must be dict, got str"),
+        (
+            lambda r: r[2]["pos_candidates"].__setitem__(0, "{oops"),
+            "line 3 candidate 0: a candidate string is not JSON",
+        ),
+    ],
+)
+def test_rows_errors(tmp_path: Path, edit, needle: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(TaskError, match=needle) as err:
+        load_mind2web(_rows(tmp_path, edit))
+    assert str(tmp_path / "bad.jsonl") in str(err.value) and "\n" not in str(err.value)
+
+
+def test_file_shape_errors_are_one_line_and_name_the_file(tmp_path: Path) -> None:
+    record = json.loads(SAMPLE.read_text())[0]
+    whole = tmp_path / "object.json"
+    whole.write_text(json.dumps(record, indent=2))  # a pretty-printed object, not a list
+    with pytest.raises(TaskError, match=r"object\.json: holds one JSON object, not Mind2Web records"):
+        load_mind2web(whole)
+    one_line = tmp_path / "one.jsonl"
+    one_line.write_text(json.dumps(record) + "\n")  # JSON Lines of one record
+    assert [t.task_id for t in load_mind2web(one_line)] == ["sample-tock-01"]
+    twice = tmp_path / "twice.json"
+    twice.write_text(json.dumps([record, record]))
+    with pytest.raises(TaskError, match=r"twice\.json item 1: annotation 'sample-tock-01' appears twice"):
+        load_mind2web(twice)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\x80\x81\xfe[")
+    with pytest.raises(TaskError, match=r"binary\.json: not UTF-8 text"):
+        load_mind2web(binary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from pathlib import Path
 
@@ -10,14 +11,16 @@ import pytest
 from rapidfuzz import fuzz
 
 from envs.core import TaskError
-from envs.web_shop.catalog import Catalog, generate_catalog, load_webshop, parse_price
+from envs.web_shop.catalog import Catalog, generate_catalog, load_webshop, parse_price, webshop_pricing
 from envs.web_shop.goals import (
+    NO_PRICE_BOUND,
     TEST_SPLIT_SHA256,
     goal_from_record,
     goals_fingerprint,
     load_goals,
     price_bound,
     split_goals,
+    webshop_price_upper,
 )
 from envs.web_shop.search import SearchIndex, get_index, tokenize
 from envs.web_shop.vocab import CATEGORIES
@@ -110,17 +113,22 @@ def test_load_webshop_sample() -> None:
     assert issey.product_category == "Beauty & Personal Care › Fragrance › Men's › Eau de Toilette"
     assert issey.query == "men's fragrance" and issey.bullets[0] == "Long lasting fragrance"
     assert shop.get("B000MJZOPK").bullets == ("Floral scent", "Eau de toilette spray")
-    assert shop.get("B000MJZOPK").rating == 4.5
-    assert shop.get("B07ZQ3K1JD").price == 10.0  # a range counts as its lower bound
+    # WebShop's load_products reads no ratings: its pages always show "Rating: N.A."
+    assert shop.get("B000MJZOPK").rating is None
+    # a range shows as WebShop's tag and is judged at a draw within it, the same in every run
+    chocolate = shop.get("B07ZQ3K1JD")
+    assert chocolate.price_tag == "$10.0 to $38.5" and 10.0 <= chocolate.price <= 38.5
+    assert chocolate.price == load_webshop(PRODUCTS).catalog.get("B07ZQ3K1JD").price
+    assert issey.price_tag == "$64.98"
     shirt = shop.get("B09QKP7XQJ")
     assert shirt.title == "Men's Slim Fit Long Sleeve Dress Shirt" and shirt.price == 24.99
-    assert dict(shirt.options)["color"] == ("White", "Light Blue", "Black")
+    assert dict(shirt.options)["color"] == ("white", "light blue", "black")  # lower case, as WebShop
     # human goals: the one for a product outside the sample is skipped
     assert [g.asin for g in data.goals] == ["B000VOHH8I", "B09QKP7XQJ"]
     goal = data.goals[1]
     assert goal.attributes == ("machine washable", "slim fit")
     assert goal.option_values() == ["light blue", "large"]
-    assert goal.price_upper in (30.0, 40.0, 50.0, 60.0)
+    assert goal.price_upper in (40.0, 50.0, 60.0)  # the larger of two of 30-60: never the first
     assert goal.instruction.endswith(f", and price lower than {goal.price_upper:.2f} dollars")
     assert goal.title == shirt.title and goal.query == "men's dress shirts"
 
@@ -139,7 +147,6 @@ def test_load_webshop_synthetic_goals_from_attributes() -> None:
     [
         ({"name": "x", "pricing": "$1"}, "missing field 'asin'"),
         ({"asin": "B0X", "pricing": "$1"}, "missing field 'name'"),
-        ({"asin": "B0X", "name": "x"}, "missing field 'pricing'"),
         ({"asin": "B0X", "name": "x", "pricing": "free"}, "no price"),
         (
             {"asin": "B0X", "name": "x", "pricing": "$1", "customization_options": ["red"]},
@@ -174,6 +181,78 @@ def test_load_webshop_bad_files(tmp_path: Path) -> None:
     human.write_text(json.dumps({"B000VOHH8I": [{"asin": "B000VOHH8I"}]}))
     with pytest.raises(TaskError, match="missing field 'instruction'"):
         load_webshop(PRODUCTS, goals_json=human)
+
+
+def test_webshop_pricing_as_load_products() -> None:
+    # missing or empty: WebShop's default, shown as Python prints the float
+    for missing in (None, "", []):
+        assert webshop_pricing(missing, "B0X", "x") == (100.0, "$100.0")
+    assert webshop_pricing("$12.99", "B0X", "x") == (12.99, "$12.99")
+    assert webshop_pricing("$1,299.00", "B0X", "x") == (1299.0, "$1299.0")
+    assert webshop_pricing([24.99], "B0X", "x") == (24.99, "$24.99")
+    # a range: the first two numbers, shown "lo to hi", judged at a draw within it, fixed per ASIN
+    price, tag = webshop_pricing("$10.00 - $20.00 - $30.00", "B0X", "x")
+    assert tag == "$10.0 to $20.0" and 10.0 <= price <= 20.0
+    assert webshop_pricing([10.0, 20.0], "B0X", "x")[0] == price
+    assert webshop_pricing([10.0, 20.0], "B0Y", "x")[0] != price
+    with pytest.raises(TaskError, match="no price"):
+        webshop_pricing("free", "B0X", "x")
+
+
+def test_webshop_records_load_as_webshop_loads_them(tmp_path: Path) -> None:
+    records = [
+        {"asin": "B0NOPRICE1", "name": "Cedar Planter Box"},  # no pricing at all
+        {"asin": "B0EMPTY001", "name": "", "pricing": ""},  # empty name and price: served
+        {"asin": "nan", "name": "Scrape debris", "pricing": "$1"},  # skipped by WebShop
+        {"asin": "B0TOOLONG123", "name": "Too long an asin", "pricing": "$1"},  # skipped too
+        {
+            "asin": "B0OPTIONS1",
+            "name": "Wool Socks",
+            "pricing": "$8.00 - $12.00",
+            "average_rating": 4.7,
+            "customization_options": {"Color": [{"value": "Grey/Blue"}], "Size": None},
+        },
+    ]
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps(records))
+    shop = load_webshop(path).catalog
+    assert [p.asin for p in shop] == ["B0NOPRICE1", "B0EMPTY001", "B0OPTIONS1"]
+    assert (shop.get("B0NOPRICE1").price, shop.get("B0NOPRICE1").price_tag) == (100.0, "$100.0")
+    assert shop.get("B0EMPTY001").title == ""
+    socks = shop.get("B0OPTIONS1")
+    assert socks.options == (("color", ("grey | blue",)),)  # lower case, "/" as " | ", a null group skipped
+    assert socks.rating is None and socks.price_tag == "$8.0 to $12.0"
+
+
+def test_webshop_price_upper_rule() -> None:
+    # price 12.5: the first four multiples above are 20-50; the larger of two distinct draws is 30, 40 or 50
+    # with chances 1/6, 2/6, 3/6
+    drawn = [webshop_price_upper(12.5, random.Random(i)) for i in range(600)]
+    assert set(drawn) == {30.0, 40.0, 50.0}
+    assert drawn.count(50.0) > drawn.count(40.0) > drawn.count(30.0)
+    assert webshop_price_upper(975.0, random.Random(0)) == 990.0  # only 980 and 990 are left: 990
+    assert webshop_price_upper(985.0, random.Random(0)) == NO_PRICE_BOUND  # one multiple left: no bound
+
+
+def test_human_goals_as_webshop_reads_them(tmp_path: Path) -> None:
+    human = {
+        "B09QKP7XQJ": [
+            {"instruction": "i want a slim fit dress shirt.", "instruction_attributes": ["slim fit"],
+             "instruction_options": ["white", "large"]},
+            {"instruction": "a shirt please", "instruction_attributes": [], "instruction_options": ["black"]},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "human.json"
+    path.write_text(json.dumps(human))
+    goals = load_webshop(PRODUCTS, ATTRIBUTES, path).goals
+    assert len(goals) == 1  # the goal without instruction_attributes is skipped, as WebShop skips it
+    goal = goals[0]
+    assert goal.instruction.startswith("i want a slim fit dress shirt, and price lower than ")
+    assert goal.option_values() == ["white", "large"] and goal.price_upper in (40.0, 50.0, 60.0)
+    expensive = tmp_path / "items.json"
+    expensive.write_text(json.dumps([{"asin": "B09QKP7XQJ", "name": "Shirt", "pricing": "$985.00"}]))
+    pricey = load_webshop(expensive, goals_json=path).goals[0]
+    assert pricey.price_upper == NO_PRICE_BOUND and pricey.instruction == "i want a slim fit dress shirt"
 
 
 def test_parse_price_forms() -> None:

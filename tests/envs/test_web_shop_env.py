@@ -300,3 +300,25 @@ def test_oracle_solves_the_test_goals_in_a_10k_catalogue() -> None:
     env = WebShopEnv(num_products=10_000)
     for task_id in env.task_ids():
         assert play_oracle(env, task_id)["score"] == 1.0, task_id
+
+
+def test_webshop_files_with_human_goals() -> None:
+    env = WebShopEnv(
+        products_file=SAMPLE / "items_shuffle_sample.json",
+        attributes_file=SAMPLE / "items_ins_v2_sample.json",
+        goals_file=SAMPLE / "items_human_ins_sample.json",
+    )
+    assert env.task_ids() == ["shop-human-0000", "shop-human-0001"]
+    for task_id in env.task_ids():
+        assert play_oracle(env, task_id)["score"] == 1.0, task_id
+    # a range shows as WebShop's tag, and ratings as N.A., on results and item pages
+    env.reset(options={"task_id": "shop-human-0000"})
+    obs, *_ = env.step("Action: search[organic dark chocolate sea salt]")
+    assert (
+        "B07ZQ3K1JD [SEP] Organic Dark Chocolate Bar, Sea Salt, 3.5 Ounce (Pack of 12) [SEP] $10.0 to $38.5"
+        in obs
+    )
+    obs, *_ = env.step("Action: click[B07ZQ3K1JD]")
+    assert "[SEP] Price: $10.0 to $38.5 [SEP] Rating: N.A. [SEP]" in obs
+    with pytest.raises(ValueError, match="give products_file too"):
+        WebShopEnv(goals_file=SAMPLE / "items_human_ins_sample.json")

@@ -141,3 +141,32 @@ def test_goal_without_attributes_or_options() -> None:
     goal = dataclasses.replace(GOAL, attributes=(), options=())
     assert score_purchase(TARGET, {}, goal).reward == 1.0
     assert score_purchase(dataclasses.replace(TARGET, price=99.0), {}, goal).reward == 0.0
+
+
+def test_weights_are_webshops() -> None:
+    # |U_att| = 2, |U_opt| = 2: n = 5; attributes weigh 2/5, options 2/5, price 1/5
+    result = score_purchase(TARGET, {"size": "3.4 fl oz", "scent": "rose"}, GOAL)
+    assert (result.w_att, result.w_option, result.w_price) == (pytest.approx(0.4), pytest.approx(0.4), 0.2)
+    assert (result.r_att, result.r_option) == (0.5, 0.5)  # "cruelty free" and "vanilla" missed
+    # R = 1 * (0.4 * 0.5 + 0.4 * 0.5 + 0.2 * 1) = 0.6, the same as (1 + 1 + 1) / 5
+    assert result.reward == pytest.approx(0.6)
+    over = score_purchase(dataclasses.replace(TARGET, price=50.01), ["3.4 fl oz", "vanilla"], GOAL)
+    # price just over the bound: 0.4 * 0.5 + 0.4 * 1 + 0.2 * 0 = 0.6
+    assert not over.price_ok and over.reward == pytest.approx(0.6)
+    bare = score_purchase(TARGET, {}, dataclasses.replace(GOAL, attributes=(), options=()))
+    assert (bare.w_att, bare.w_option, bare.w_price, bare.r_att, bare.r_option) == (0.0, 0.0, 1.0, None, None)
+
+
+def test_title_score_counts_repeated_nouns_as_webshop() -> None:
+    # WebShop divides by the length of the target's noun-token list, repeats included: the target title has
+    # 7 noun tokens (argan x3, shampoo x2, conditioner, refill), the bought one shares "argan": 1/7 < 0.2,
+    # so with no query or category match r_type is 0.5 (a set of 4 nouns would give 1/4 and r_type 1)
+    goal = dataclasses.replace(
+        GOAL, title="Argan Shampoo, Argan Shampoo, Argan Conditioner Refill", query="shampoo",
+        category="Beauty & Personal Care › Hair Care",
+    )  # fmt: skip
+    comb = dataclasses.replace(
+        TARGET, title="Argan Comb", query="comb", product_category="Beauty & Personal Care › Tools"
+    )
+    r_type, title_score = type_reward(comb, goal)
+    assert title_score == pytest.approx(1 / 7) and r_type == 0.5
