@@ -23,6 +23,10 @@ yields the first generated token), then each generated token but the last is fed
 with ``T`` the number of positions run. Padding in a batch is not charged to any request: the figure is the
 request's own work. Backward passes are not counted (evaluation only).
 
+FLOPs that cannot be known (a foreign server that does not report them, a model whose architecture was not
+given) are ``None``, never 0: a sum with an unknown part is unknown (``sum_flops``), so that a run on such a
+server shows blank FLOPs rather than a cost of nothing.
+
 Example::
 
     dims = ModelDims.from_config(AutoConfig.from_pretrained("models/tiny"))
@@ -31,7 +35,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -165,6 +169,16 @@ def call_flops(
         end * (end + 1) - cached_tokens * (cached_tokens + 1)
     ) // 2  # sum of (p + 1) over run positions
     return 2.0 * dims.non_embedding_params * n_run + 4.0 * dims.n_layers * dims.d_attn * attended
+
+
+def sum_flops(values: Iterable[float | None]) -> float | None:
+    """The total of FLOPs figures; None (unknown) when any of them is unknown."""
+    total = 0.0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 def _getter(config: Any) -> Any:

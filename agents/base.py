@@ -16,24 +16,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Protocol, runtime_checkable
 
+from agents.accounting import sum_flops
 from envs.core import Message
 
 
 @dataclass(frozen=True)
 class Usage:
-    """Cost of one or more model calls. Summing is field by field (``a + b``)."""
+    """Cost of one or more model calls. Summing is field by field (``a + b``).
+
+    ``flops`` is None when unknown (a server that does not report them); a sum with an unknown part is unknown.
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
     cached_tokens: int = 0  # prompt tokens served from a KV cache, not recomputed
     generated_tokens: int = 0
     wall_s: float = 0.0
-    flops: float = 0.0
+    flops: float | None = 0.0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        summed = {
+            f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.name != "flops"
+        }
+        return Usage(**summed, flops=sum_flops((self.flops, other.flops)))
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 

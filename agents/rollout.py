@@ -49,7 +49,7 @@ class EpisodeRecord:
     error: str | None
     metrics: dict[str, float]
     transcript: list[dict[str, Any]]
-    usage: dict[str, float]
+    usage: dict[str, float | None]  # flops None: unknown
     turns: int
     truncated: bool
     wall_s: float

@@ -5,8 +5,9 @@ tasks. A row is named by the agent as recorded in the episodes and the model of 
 (``run_model``); if two run folders hold the same (agent, env, model), the most recent one (latest
 ``finished_at``) wins and a warning names both. Numbers are per episode means; ``*_vs_teacher`` is the ratio
 to the ``teacher`` row of the same env and model (empty without one); ``agreement`` comes from the run's
-``agreement.json`` (``harness.agreement``). Errored episodes count with score 0. Rows are sorted by env (os,
-web, shop, then others), then score.
+``agreement.json`` (``harness.agreement``). Errored episodes count with score 0. FLOPs a server did not
+report are unknown: ``flops_per_episode`` and ``flops_vs_teacher`` are then blank, and the plot draws the row
+as a reference line. Rows are sorted by env (os, web, shop, then others), then score.
 
 Writing never drops rows that were not re-run: rows already in the CSV whose (agent, env, model) the runs
 do not cover are kept, unless ``--replace``.
@@ -59,7 +60,7 @@ class Row:
     score_vs_teacher: float | None
     prompt_tokens: float
     generated_tokens: float
-    flops_per_episode: float
+    flops_per_episode: float | None  # None: unknown (a server that does not report FLOPs)
     flops_vs_teacher: float | None
     latency_s: float
     latency_vs_teacher: float | None
@@ -71,8 +72,13 @@ class Row:
 COLUMNS = tuple(f.name for f in fields(Row))
 
 
-def _ratio(value: float, base: float | None) -> float | None:
-    return value / base if base else None
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return value / base if base and value is not None else None
+
+
+def _costed(row: Row) -> bool:
+    """Whether the row has model FLOPs to place on a log axis (known and above 0)."""
+    return row.flops_per_episode is not None and row.flops_per_episode > 0
 
 
 def run_model(run: Path) -> str:
@@ -228,7 +234,8 @@ def caption(rows: Sequence[Row]) -> str:
     errored = f"; {errors} errored episodes count as score 0" if errors else ""
     return (
         f"Mean score per episode ± 1 standard error against the model's FLOPs per episode (log scale); "
-        f"{n} episodes per point{errored}. Dashed lines: agents without model FLOPs (scripted)."
+        f"{n} episodes per point{errored}. Dashed lines: agents without model FLOPs (scripted) "
+        "or with FLOPs unknown (a server that does not report them)."
     )
 
 
@@ -252,15 +259,16 @@ def figure(rows: Sequence[Row]) -> Any:
     from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
     env_order = sorted({r.env for r in rows}, key=_env_rank)
-    models = sorted({r.model for r in rows if r.flops_per_episode > 0})
+    models = sorted({r.model for r in rows if _costed(r)})
     colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(models)}
     fig, axes = plt.subplots(1, len(env_order), figsize=(5.2 * len(env_order), 4.4), squeeze=False)
     for ax, env in zip(axes[0], env_order, strict=True):
         panel = [r for r in rows if r.env == env]
-        costed = [r for r in panel if r.flops_per_episode > 0]
+        costed = [r for r in panel if _costed(r)]
         for r in costed:
+            x = r.flops_per_episode or 0.0  # known and > 0 here (_costed)
             ax.errorbar(
-                r.flops_per_episode,
+                x,
                 r.score,
                 yerr=r.stderr,
                 fmt="o",
@@ -270,19 +278,21 @@ def figure(rows: Sequence[Row]) -> Any:
             )
             ax.annotate(
                 f"{r.agent} (n={r.episodes})",
-                (r.flops_per_episode, r.score),
+                (x, r.score),
                 textcoords="offset points",
                 xytext=(5, 5),
                 fontsize=8,
             )
-        # Agents without model FLOPs (the oracle) cannot sit on a log axis: show them as reference lines.
+        # Agents without model FLOPs (the oracle), or whose FLOPs are unknown, cannot sit on a log axis:
+        # show them as reference lines.
         for r in panel:
-            if r.flops_per_episode <= 0:
+            if not _costed(r):
+                why = "FLOPs unknown" if r.flops_per_episode is None else "no model FLOPs"
                 ax.axhline(r.score, linestyle="--", linewidth=0.8, color="grey")
                 ax.text(
                     0.01,
                     r.score,
-                    f" {r.agent} (n={r.episodes}, no model FLOPs)",
+                    f" {r.agent} (n={r.episodes}, {why})",
                     transform=ax.get_yaxis_transform(),
                     va="bottom",
                     fontsize=8,
@@ -290,8 +300,8 @@ def figure(rows: Sequence[Row]) -> Any:
                 )
         if costed:
             ax.set_xscale("log")
-            low = min(r.flops_per_episode for r in costed)
-            high = max(r.flops_per_episode for r in costed)
+            known = [r.flops_per_episode for r in costed if r.flops_per_episode is not None]
+            low, high = min(known), max(known)
             # Less than a decade of data leaves a log axis without a single major tick: label 1, 2 and 5
             # of each decade then, and keep at least one decade in view.
             subs = (1.0,) if high / low >= 100 else (1.0, 2.0, 5.0)
@@ -365,7 +375,7 @@ def table(rows: Sequence[Row]) -> Table:
             f"{r.stderr:.3f}",
             ratio(r.score_vs_teacher),
             f"{r.prompt_tokens:.0f}",
-            f"{r.flops_per_episode:.2e}",
+            "?" if r.flops_per_episode is None else f"{r.flops_per_episode:.2e}",
             ratio(r.flops_vs_teacher),
             f"{r.latency_s:.2f}",
             ratio(r.latency_vs_teacher),

@@ -126,11 +126,16 @@ def _ok_score(s: dict[str, Any]) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _flops(value: float | None) -> str:
+    """FLOPs per episode, or "?" when unknown (a server that does not report them)."""
+    return "?" if value is None else f"{value:.2e}"
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     """The closing table: one row per env, 80 columns wide at most (short headers, units in the caption)."""
     table = Table(
         title=f"{summary['agent']} on {summary.get('split')} ({summary.get('status')})",
-        caption=f"per episode: prompt/generated tokens, FLOPs, model seconds; {ERRORS_NOTE}",
+        caption=f"per episode: prompt/generated tokens, FLOPs (? unknown), model seconds; {ERRORS_NOTE}",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -148,7 +153,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
             _ok_score(s),
             f"{s['prompt_tokens']:.0f}",
             f"{s['generated_tokens']:.0f}",
-            f"{s['flops_per_episode']:.2e}",
+            _flops(s.get("flops_per_episode")),
             f"{s['latency_s']:.2f}",
         )
     return table

@@ -4,7 +4,9 @@ Errored episodes count with score 0 (an agent whose back-end fails has failed th
 counted in ``errors`` so that a user can retry them; ``score_ok`` is the mean over the episodes without
 error (None when every episode errored), so that a table can show both and never pass a dead back-end's
 zeros off as the agent's skill. ``latency_s`` is the model's wall time per episode
-(the sum of its calls' ``wall_s``), not the episode's, which also holds env time.
+(the sum of its calls' ``wall_s``), not the episode's, which also holds env time. ``flops_per_episode`` is
+None (unknown) when any episode's FLOPs are unknown (a server that does not report them), never a mean that
+counts them as 0.
 
 Example::
 
@@ -46,7 +48,7 @@ class EnvStats:
     stderr_ok: float | None
     prompt_tokens: float  # per episode
     generated_tokens: float  # per episode
-    flops_per_episode: float
+    flops_per_episode: float | None  # None: unknown
     latency_s: float  # model wall time per episode
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,6 +64,8 @@ def env_stats(records: Iterable[dict[str, Any]]) -> EnvStats:
     def per_episode(key: str) -> float:
         return mean([float(r.get("usage", {}).get(key, 0.0)) for r in recs])
 
+    flops = [r.get("usage", {}).get("flops", 0.0) for r in recs]
+
     return EnvStats(
         episodes=len(recs),
         score=mean(scores),
@@ -71,6 +75,6 @@ def env_stats(records: Iterable[dict[str, Any]]) -> EnvStats:
         stderr_ok=stderr(ok) if ok else None,
         prompt_tokens=per_episode("prompt_tokens"),
         generated_tokens=per_episode("generated_tokens"),
-        flops_per_episode=per_episode("flops"),
+        flops_per_episode=None if None in flops else mean([float(f) for f in flops]),
         latency_s=per_episode("wall_s"),
     )

@@ -231,7 +231,7 @@ function scoreTable(summary) {
       el("td", {}, env), el("td", {class: "num"}, s.episodes), el("td", {class: "num"}, s.errors),
       el("td", {class: "num"}, fmt(s.score)), el("td", {class: "num"}, fmt(s.stderr)),
       el("td", {class: "num"}, fmt(s.score_ok)), el("td", {class: "num"}, fmt(s.prompt_tokens, 0)),
-      el("td", {class: "num"}, Number(s.flops_per_episode || 0).toExponential(2)),
+      el("td", {class: "num"}, s.flops_per_episode == null ? "unknown" : Number(s.flops_per_episode).toExponential(2)),
       el("td", {class: "num"}, fmt(s.latency_s, 2))));
   }
   return table;

@@ -1,20 +1,30 @@
-"""Any OpenAI-compatible ``/v1/chat/completions`` server as a back-end (vLLM, llama.cpp server, Ollama, ours).
+"""Any OpenAI-compatible ``/v1/chat/completions`` server as a back-end (vLLM, llama.cpp server, Ollama, ours),
+called through the official ``openai`` SDK.
 
-Requests are greedy (``temperature: 0``) unless a ``temperature`` is given, and pass ``stop`` through. The API
-key is ``api_key``, else the ``OPENAI_API_KEY`` environment variable (as OpenAI's own clients read it), else
-none. Each attempt has a total deadline of
-``timeout`` seconds, from connecting to the last byte of the answer: a server that trickles bytes cannot hold
-a call longer (a per-read timeout would restart at every byte). Connection errors, timeouts, HTTP 429 and
-5xx answers are retried ``retries`` times with exponential back-off (``backoff_s``, doubled each try; a
-429's ``Retry-After`` is honoured up to 30 s); any other 4xx fails at once with the server's message.
+The SDK does the retries and reads the key: connection errors, timeouts, HTTP 408, 409, 429 and 5xx answers
+are retried ``retries`` times with its exponential back-off (0.5 s doubled each try, at most 8 s, with
+jitter), a ``Retry-After`` (or ``retry-after-ms``) of up to 120 s is honoured instead, and a longer one is not
+retried; any other 4xx fails at once with the server's message. The API key is ``api_key``, else the
+``OPENAI_API_KEY`` environment variable, else none (no ``Authorization`` header: local servers need none).
 
-Usage comes from the response: ``usage.prompt_tokens``, ``usage.completion_tokens`` and
+What is added around the SDK, and why:
+
+- Each attempt has a total deadline of ``timeout`` seconds, from connecting to the last byte of the answer.
+  The SDK's (httpx's) timeout bounds each read and restarts at every byte, so a server that trickles bytes
+  could hold a call for ever; a transport under the SDK's client reads the whole answer within the deadline.
+- Calls are synchronous and thread-safe: one ``AsyncOpenAI`` client (one connection pool) runs on a shared
+  event loop in a daemon thread, since only an async request can be cancelled at a deadline wherever it is.
+- The answer is read as JSON, not through the SDK's types, so that usage that a server writes oddly and the
+  ``x_promptless`` extension are both read.
+
+Requests are greedy (``temperature: 0``) unless a ``temperature`` is given, and pass ``stop`` through. Usage
+comes from the response: ``usage.prompt_tokens``, ``usage.completion_tokens`` and
 ``usage.prompt_tokens_details.cached_tokens`` (0 when absent). A usage that cannot be read (not an object,
 counts that are not non-negative integers) does not cost the reply: the reply is kept and its token counts
-are recorded as unknown, that is 0, like the FLOPs of a foreign server, with a warning in the log.
-``wall_s`` is measured here (the network included). FLOPs come, in this order, from the ``x_promptless.flops`` extension that ``python -m agents.serve``
-adds to its responses, from ``model_dims`` given by the user (``agents.accounting.call_flops``), else are
-reported as 0.0: a foreign server's FLOPs are unknown unless you describe its model.
+are recorded as 0, with a warning in the log. ``wall_s`` is measured here (the network included). FLOPs come,
+in this order, from the ``x_promptless.flops`` extension that ``python -m agents.serve`` adds to its
+responses, from ``model_dims`` given by the user (``agents.accounting.call_flops``), else are unknown
+(``None``): a foreign server's FLOPs are never reported as 0.
 
 Example::
 
@@ -25,25 +35,27 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import httpx
+import openai
 
 from agents.accounting import ModelDims, call_flops
 from agents.backends.base import FINISH_REASONS, BackendError, Completion, normalize_base_url
 from agents.base import Usage
 from envs.core import Message
 
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_MAX_RETRY_AFTER_S = 30.0
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+# Attempts made by the call running in this task: the SDK retries inside one call and does not say how often.
+_ATTEMPTS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("openai_backend_attempts")
 
 
 class _EventLoop:
@@ -74,8 +86,44 @@ class _EventLoop:
 _LOOP = _EventLoop()
 
 
+class _DeadlineTransport(httpx.AsyncBaseTransport):
+    """An HTTP transport that reads each whole answer within ``deadline_s`` or raises a timeout.
+
+    The SDK sees a timeout like any other (and retries it); the answer it gets is already in memory.
+    """
+
+    def __init__(self, deadline_s: float):
+        self.deadline_s = deadline_s
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        attempts = _ATTEMPTS.get(None)
+        if attempts is not None:
+            attempts[0] += 1
+        try:
+            return await asyncio.wait_for(self._whole(request), self.deadline_s)
+        except asyncio.TimeoutError:
+            raise httpx.TimeoutException(
+                f"no complete answer within {self.deadline_s:g} s", request=request
+            ) from None
+
+    async def _whole(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        try:
+            raw = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        finally:
+            await response.aclose()
+        # The raw bytes with the original headers: the client still decodes any content encoding.
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=raw, extensions=response.extensions
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class OpenAIBackend:
-    """A chat-completions endpoint behind the ``Backend`` protocol; thread-safe (one pooled HTTP client)."""
+    """A chat-completions endpoint behind the ``Backend`` protocol; thread-safe (one pooled SDK client)."""
 
     def __init__(
         self,
@@ -87,7 +135,6 @@ class OpenAIBackend:
         temperature: float = 0.0,
         *,
         model_dims: ModelDims | None = None,
-        backoff_s: float = 0.5,
     ):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -99,15 +146,21 @@ class OpenAIBackend:
             raise ValueError(f"temperature must be a finite number >= 0 (0 is greedy), got {temperature!r}")
         self.base_url = normalize_base_url(base_url)
         self.temperature = float(temperature)
-        if api_key is None:
-            api_key = os.environ.get("OPENAI_API_KEY") or None
         self.timeout = float(timeout)
         self.retries = retries
-        self.backoff_s = backoff_s
         self.model_dims = model_dims
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        # httpx's own timeout bounds each read; the deadline in _send bounds the whole attempt.
-        self._client = httpx.AsyncClient(timeout=self.timeout, headers=headers)
+        if api_key is None:
+            api_key = os.environ.get("OPENAI_API_KEY") or None
+        # httpx's timeout bounds each read; the transport's deadline bounds the whole attempt.
+        http_client = httpx.AsyncClient(transport=_DeadlineTransport(self.timeout), timeout=self.timeout)
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=api_key or "unused",  # without a key: never sent, each request omits the header
+            timeout=self.timeout,
+            max_retries=retries,
+            http_client=http_client,  # type: ignore[arg-type]
+        )
+        self._headers: dict[str, Any] = {} if api_key else {"Authorization": openai.Omit()}
         self._closed = False
         self._model = model
         self._model_lock = threading.Lock()
@@ -118,7 +171,11 @@ class OpenAIBackend:
         """The served model's id: as given, else the first one the server lists at ``/v1/models``."""
         with self._model_lock:
             if self._model is None:
-                listing = self._request("GET", "/models")
+                listing = self._request(
+                    "GET",
+                    "/models",
+                    lambda: self._client.models.with_raw_response.list(extra_headers=self._headers),
+                )
                 try:
                     self._model = str(listing["data"][0]["id"])
                 except (KeyError, IndexError, TypeError):
@@ -144,7 +201,13 @@ class OpenAIBackend:
         if stops:
             body["stop"] = stops
         started = time.monotonic()
-        data = self._request("POST", "/chat/completions", json=body)
+        data = self._request(
+            "POST",
+            "/chat/completions",
+            lambda: self._client.chat.completions.with_raw_response.create(
+                **body, extra_headers=self._headers
+            ),
+        )
         wall_s = time.monotonic() - started
         choice, text = self._choice(data)
         counts = _usage_counts(data.get("usage"))
@@ -169,7 +232,7 @@ class OpenAIBackend:
                 cached_tokens=cached,
                 generated_tokens=generated,
                 wall_s=wall_s,
-                flops=flops or 0.0,
+                flops=flops,
             ),
             finish_reason=reason if reason in FINISH_REASONS else "stop",
         )
@@ -195,7 +258,7 @@ class OpenAIBackend:
             self._warned_usage = True
             _log.warning(
                 "%s sent a usage that cannot be read (%.200r): token counts of such replies are recorded "
-                "as unknown (0)",
+                "as 0",
                 self.base_url,
                 usage,
             )
@@ -203,50 +266,50 @@ class OpenAIBackend:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            _LOOP.run(self._client.aclose())
+            _LOOP.run(self._client.close())
 
-    async def _attempt(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
-        return await asyncio.wait_for(self._client.request(method, url, **kwargs), self.timeout)
-
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One attempt, from connecting to the answer's last byte, given up after ``timeout`` seconds."""
+    def _request(self, method: str, path: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """The JSON answer of one SDK call (with the SDK's retries); a BackendError that names the last
+        error and the number of attempts otherwise."""
+        what = f"{method} {self.base_url}{path}"
         if self._closed:
             raise BackendError(f"the back-end for {self.base_url} is closed")
-        try:
-            return _LOOP.run(self._attempt(method, url, kwargs))
-        except asyncio.TimeoutError:  # the deadline; httpx's own timeouts are TransportErrors
-            raise httpx.TimeoutException(f"no complete answer within {self.timeout:g} s") from None
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = self.base_url + path
-        attempts = self.retries + 1
-        last = ""
-        for attempt in range(attempts):
-            wait = self.backoff_s * 2**attempt
+        async def attempt() -> tuple[Any, int]:
+            attempts = [0]
+            _ATTEMPTS.set(attempts)  # this coroutine runs as its own task: the counter is this call's
             try:
-                response = self._send(method, url, **kwargs)
-            except httpx.TransportError as exc:  # connection refused/reset, timeouts
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code < 400:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise BackendError(
-                            f"{method} {url} answered non-JSON: {response.text[:200]!r}"
-                        ) from None
-                last = f"HTTP {response.status_code}: {_error_message(response)}"
-                if response.status_code not in _RETRY_STATUS:
-                    raise BackendError(f"{method} {url} failed: {last}")
-                retry_after = response.headers.get("retry-after")
-                if response.status_code == 429 and retry_after:
-                    try:
-                        wait = min(float(retry_after), _MAX_RETRY_AFTER_S)
-                    except ValueError:
-                        pass  # an HTTP-date: keep the exponential wait
-            if attempt + 1 < attempts:
-                time.sleep(wait)
-        raise BackendError(f"{method} {url} failed after {attempts} attempts; last error: {last}")
+                return await call(), attempts[0]
+            except openai.OpenAIError as exc:
+                return exc, attempts[0]
+
+        outcome, attempts = _LOOP.run(attempt())
+        if isinstance(outcome, openai.OpenAIError):
+            last = _describe(outcome)
+            if _retried(outcome):
+                raise BackendError(f"{what} failed after {attempts} attempts; last error: {last}") from None
+            raise BackendError(f"{what} failed: {last}") from None
+        try:
+            return outcome.http_response.json()
+        except ValueError:
+            raise BackendError(f"{what} answered non-JSON: {outcome.text[:200]!r}") from None
+
+
+def _retried(exc: openai.OpenAIError) -> bool:
+    """Whether the SDK retries this kind of error (so that the attempts are worth naming)."""
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return isinstance(exc, openai.APIConnectionError)  # APITimeoutError is one too
+
+
+def _describe(exc: openai.OpenAIError) -> str:
+    """The server's status and message, or the network error under the SDK's own."""
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {_error_message(exc.response)}"
+    cause = exc.__cause__
+    if cause is not None:
+        return f"{type(cause).__name__}: {cause}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _count(value: Any) -> int | None:
@@ -292,11 +355,11 @@ def _extension_flops(extension: Any) -> float | None:
     return flops if math.isfinite(flops) and flops >= 0 else None
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(response: Any) -> str:
     try:
         data = response.json()
     except ValueError:
-        return response.text[:200]
+        return str(response.text)[:200]
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
         return str(error.get("message", error))

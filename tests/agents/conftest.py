@@ -1,13 +1,22 @@
-"""A tiny causal LM built from scratch for the agent tests: byte-level BPE tokenizer plus a random Llama.
+"""Shared test parts: a tiny causal LM built from scratch, and a fake OpenAI-compatible server.
 
-Nothing is downloaded: the tokenizer is trained on a few hundred generated strings, the model is randomly
-initialised (with a wide init so that greedy choices are far from ties), and both are saved to a temp folder.
+The model is a byte-level BPE tokenizer plus a random Llama. Nothing is downloaded: the tokenizer is trained on
+a few hundred generated strings, the model is randomly initialised (with a wide init so that greedy choices are
+far from ties), and both are saved to a temp folder. The server (``fake_openai_server``) is a real HTTP server
+on 127.0.0.1 whose answers a test scripts, for clients that must cope with any server.
 """
 
 from __future__ import annotations
 
+import json
 import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +86,54 @@ def build_tiny_model(folder: Path, *, chat_template: bool = True, max_positions:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+# Each behaviour gets (path, request body or None, request number from 1) and returns (status, payload, headers).
+Behaviour = Callable[[str, Any, int], tuple[int, Any, dict[str, str]]]
+
+
+@contextmanager
+def fake_openai_server(behaviour: Behaviour, *, trickle_s: float = 0.0) -> Iterator[tuple[str, list[Any]]]:
+    """A real HTTP server on 127.0.0.1 that answers as ``behaviour`` says: an OpenAI-compatible server that
+    misbehaves on purpose. Yields its URL and the requests seen (``{"path", "auth", "body"}``, in order).
+    ``trickle_s`` > 0 sends each answer one byte at a time with that pause: no single read waits long.
+    """
+    seen: list[Any] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, body: Any) -> None:
+            seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+            status, payload, headers = behaviour(self.path, body, len(seen))
+            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                step = 1 if trickle_s > 0 else len(data)
+                for i in range(0, len(data), step):
+                    self.wfile.write(data[i : i + step])
+                    self.wfile.flush()
+                    time.sleep(trickle_s)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (the timeout tests)
+
+        def do_GET(self) -> None:
+            self._answer(None)
+
+        def do_POST(self) -> None:
+            self._answer(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.accounting import ModelDims, call_flops, token_flops
+from agents.accounting import ModelDims, call_flops, sum_flops, token_flops
+from agents.base import Usage
 
 # The tiny test model's config: hidden 32, 2 layers, 4 heads of 8, 2 KV heads, MLP 64, vocab 100, untied.
 CONFIG = {
@@ -71,3 +72,13 @@ def test_config_variants_and_errors() -> None:
         ModelDims.from_config({"num_hidden_layers": 2})
     with pytest.raises(ValueError, match="multiple"):
         ModelDims.from_config({**CONFIG, "num_key_value_heads": 3})
+
+
+def test_unknown_flops_make_any_sum_unknown() -> None:
+    assert sum_flops([1.0, 2.5]) == 3.5 and sum_flops([]) == 0.0
+    assert sum_flops([1.0, None, 2.0]) is None
+    known, unknown = Usage(calls=1, flops=10.0), Usage(calls=1, prompt_tokens=7, flops=None)
+    assert (known + known).flops == 20.0
+    total = known + unknown + known
+    assert total.flops is None and total.calls == 3 and total.prompt_tokens == 7
+    assert (Usage() + known).flops == 10.0  # no calls yet is 0 FLOPs, known

@@ -18,7 +18,7 @@ def _rec(
     agent: str,
     score: float,
     *,
-    flops: float,
+    flops: float | None,
     wall: float,
     prompt: int = 0,
     error: str | None = None,
@@ -167,3 +167,52 @@ def test_writing_keeps_rows_that_were_not_rerun(tmp_path: Path) -> None:
     assert main(["--runs", str(second), "--out", str(out), "--no-plot", "--replace"]) == 0
     with open(out) as f:
         assert [r["agent"] for r in csv.DictReader(f)] == ["oracle"]
+
+
+def test_unknown_flops_stay_unknown_through_csv_table_and_plot(tmp_path: Path) -> None:
+    """A foreign server reports no FLOPs: the rows say "unknown" (blank), never 0, wherever they go."""
+    runs, out = tmp_path / "runs", tmp_path / "board.csv"
+    url = "http://127.0.0.1:9/v1"
+    _write(runs / "t", [_rec("os", f"t{i}", "teacher", 1.0, flops=None, wall=1.0) for i in range(2)])
+    mixed = [
+        _rec("os", "t0", "gcd", 1.0, flops=5.0, wall=1.0),
+        _rec("os", "t1", "gcd", 0.0, flops=None, wall=1.0),
+    ]
+    _write(runs / "s", mixed)
+    _write(runs / "local", [_rec("os", "t0", "noprompt", 1.0, flops=4.0, wall=1.0)])
+    for name in ("t", "s"):
+        _summary(runs / name, url)
+    rows = {r.agent: r for r in collect(runs)}
+    assert rows["teacher"].flops_per_episode is None and rows["gcd"].flops_per_episode is None
+    assert rows["gcd"].flops_vs_teacher is None and rows["gcd"].score_vs_teacher == 0.5
+    assert rows["noprompt"].flops_per_episode == 4.0  # known FLOPs elsewhere are untouched
+    assert main(["--runs", str(runs), "--out", str(out), "--plot", str(tmp_path / "board.png")]) == 0
+    with open(out) as f:
+        written = {r["agent"]: r for r in csv.DictReader(f)}
+    assert written["teacher"]["flops_per_episode"] == "" and written["gcd"]["flops_vs_teacher"] == ""
+    assert written["noprompt"]["flops_per_episode"] == "4"
+    # Read back and merged, unknown stays None (not 0).
+    assert main(["--runs", str(runs / "local"), "--out", str(out), "--no-plot"]) == 0
+    with open(out) as f:
+        again = {r["agent"]: r for r in csv.DictReader(f)}
+    assert again["teacher"]["flops_per_episode"] == "" and again["gcd"]["flops_per_episode"] == ""
+    assert (tmp_path / "board.png").stat().st_size > 0
+
+
+def test_unknown_flops_are_a_reference_line_in_the_plot() -> None:
+    import matplotlib.pyplot as plt
+
+    from harness.leaderboard import Row, figure
+
+    same = dict(env="os", model="http://h/v1", episodes=2, stderr=0.0, score_vs_teacher=None,
+                prompt_tokens=1.0, generated_tokens=1.0, flops_vs_teacher=None, latency_s=1.0,
+                latency_vs_teacher=None, errors=0, agreement=None, run="r")  # fmt: skip
+    rows = [
+        Row(agent="teacher", score=1.0, flops_per_episode=None, **same),  # type: ignore[arg-type]
+        Row(agent="gcd", score=0.5, flops_per_episode=5.0, **same),  # type: ignore[arg-type]
+    ]
+    fig = figure(rows)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    plt.close(fig)
+    assert any("teacher (n=2, FLOPs unknown)" in t for t in texts), texts
+    assert any(t.startswith("gcd (n=2)") for t in texts), texts  # the known one is a point

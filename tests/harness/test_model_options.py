@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.run import main
+from tests.agents.conftest import fake_openai_server
 
 REPLY = {
     "choices": [
@@ -22,37 +20,13 @@ REPLY = {
 }
 
 
-@contextmanager
-def chat_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """An OpenAI-compatible server on 127.0.0.1 that records each request's path, headers and body."""
-    seen: list[dict[str, Any]] = []
+def chat_server() -> Any:
+    """An OpenAI-compatible server on 127.0.0.1 that lists one model and answers every chat with ``REPLY``."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._answer({"object": "list", "data": [{"id": "listed-model"}]}, None)
+    def behaviour(path: str, body: Any, n: int) -> tuple[int, Any, dict[str, str]]:
+        return 200, REPLY if body is not None else {"object": "list", "data": [{"id": "listed-model"}]}, {}
 
-        def do_POST(self) -> None:
-            self._answer(REPLY, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-
-        def _answer(self, payload: Any, body: Any) -> None:
-            seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-            data = json.dumps(payload).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    return fake_openai_server(behaviour)
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +72,10 @@ def test_model_name_tokens_temperature_and_key_reach_the_server(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == url + "/v1"
     assert summary["agent_options"] == {"model_name": "served-x", "max_new_tokens": 33, "temperature": 0.7}
+    # A foreign server reports no FLOPs: unknown in the records and the summary, not 0.
+    record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
+    assert record["usage"]["flops"] is None and record["usage"]["calls"] >= 1
+    assert summary["per_env"]["toy"]["flops_per_episode"] is None
     for folder in (out, out2):  # the key is a secret: never in the results
         assert "sk-" not in (folder / "summary.json").read_text()
 

@@ -67,3 +67,17 @@ def test_progress_lines_on_stderr_when_output_is_not_a_terminal(tmp_path) -> Non
     done = [int(pattern.fullmatch(line)[1]) for line in lines]
     assert done[0] == 0 and done[-1] == 6 and len(lines) >= 4 and done == sorted(done)
     assert "━" not in proc.stdout + proc.stderr  # no bar drawn into a pipe
+
+
+def test_closing_table_says_unknown_flops_are_unknown() -> None:
+    summary = {
+        "agent": "teacher",
+        "split": "test",
+        "status": "complete",
+        "per_env": {"os": {**WIDE, "flops_per_episode": None}, "web": WIDE},
+    }
+    out = io.StringIO()
+    print_summary(summary, Console(file=out, width=80))
+    rows = {line.split()[0]: line.split() for line in out.getvalue().splitlines() if line.strip()}
+    assert rows["os"][8] == "?" and rows["web"][8] == "1.23e+15"  # the FLOPs column
+    assert "? unknown" in out.getvalue()

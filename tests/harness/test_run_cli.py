@@ -210,10 +210,11 @@ def test_model_timeout_and_retries_reach_the_server_backend(
 ) -> None:
     pytest.importorskip("agents.registry")
     from agents.registry import clear_backends
-    from tests.agents.backends.test_openai_compat import trickling_server
+    from tests.agents.backends.test_openai_compat import OK_BODY
+    from tests.agents.conftest import fake_openai_server
 
     out = tmp_path / "run"
-    with trickling_server(0.05) as url:
+    with fake_openai_server(lambda path, body, n: (200, OK_BODY, {}), trickle_s=0.05) as (url, _):
         argv = ["--agent", "teacher", "--env", "toy", "--limit", "1", "--out", str(out), "--model", url]
         argv += ["--model-timeout", "0.4", "--model-retries", "0"]
         started = datetime.now()

@@ -183,7 +183,7 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path: Path, tiny: 
 
 
 def test_inputs_from_a_model_are_numbered_items_without_duplicates(tmp_path: Path) -> None:
-    from tests.agents.backends.test_openai_compat import fake_server
+    from tests.agents.conftest import fake_openai_server as fake_server
 
     def behaviour(path: str, body, n: int):
         if path.endswith("/models"):
@@ -202,7 +202,7 @@ def test_inputs_from_a_model_are_numbered_items_without_duplicates(tmp_path: Pat
     texts = [item["input"] for item in items]
     assert len(texts) == 5 and len(set(texts)) == 5
     assert texts.count("buy a red mug") == 1 and "not an item" not in texts
-    request = next(b for b in seen if b)["messages"][0]["content"]
+    request = next(s["body"] for s in seen if s["body"])["messages"][0]["content"]
     assert "numbered list" in request and "Instruction" in request  # the prompt and the examples are shown
 
 
