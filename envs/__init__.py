@@ -3,6 +3,7 @@
 Example::
 
     import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
     import envs
 
     env = gym.make("promptless/OS-v0", split="test")
@@ -13,15 +14,16 @@ library: an env is usable and testable on its own.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
-from envs.core import AGENTBENCH, SPLITS, Message, TaskError, TextEnv, TextSpace, get_split
+from envs.core import AGENTBENCH, SPLITS, InvalidAction, Message, TaskError, TextEnv, TextSpace, get_split
 
-#: Short name -> (Gymnasium id, entry point, turn limit).
+#: Short name -> (Gymnasium id, entry point, turn limit). The turn limit is written here only: the envs read
+#: it back (``TextEnv.turn_limit``), and a test checks it against the AgentBench configs' round limits.
 ENV_SPECS: dict[str, tuple[str, str, int | None]] = {
     "os": ("promptless/OS-v0", "envs.os_shell.env:OSEnv", 8),
     "web": ("promptless/WebBrowse-v0", "envs.web_browse.env:WebBrowseEnv", None),
@@ -46,15 +48,31 @@ def env_id(name: str) -> str:
     raise ValueError(f"unknown env {name!r}; choose one of {list(ENV_SPECS)}")
 
 
-def reply_parser(name: str) -> Callable[[str, str], Any]:
-    """The ``parse_reply(reply, variant)`` of env ``name``'s protocol module: a reply -> the action it
-    names, equal by value to the oracle's; ``ValueError`` when the reply is not in the variant's format.
+def env_class(name: str) -> type[TextEnv]:
+    """The ``TextEnv`` subclass of env ``name``: a built-in short name, or any registered Gymnasium id (a
+    user's env registers under ``promptless-extra/<name>``). Code above the envs asks it, never a table."""
+    gym_id = env_id(name) if name in ENV_SPECS or name.startswith("promptless/") else name
+    if gym_id not in gym.registry and f"promptless-extra/{name}" in gym.registry:
+        gym_id = f"promptless-extra/{name}"
+    if gym_id not in gym.registry:
+        raise ValueError(f"unknown env {name!r}; choose one of {list(ENV_SPECS)} or register it first")
+    entry_point = gym.spec(gym_id).entry_point
+    cls = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    if not (isinstance(cls, type) and issubclass(cls, TextEnv)):
+        raise ValueError(f"env {name!r} ({entry_point!r}) is not a TextEnv subclass")
+    return cls
 
-    Why: tools that judge replies outside an episode (``train.probe``) need each env's parser without a
-    second map of env names to modules; every env package keeps its parser in ``<package>.protocol``."""
-    entry_point = str(gym.spec(env_id(name)).entry_point)  # "envs.os_shell.env:OSEnv"
-    package = entry_point.split(":")[0].rsplit(".", 1)[0]
-    return importlib.import_module(f"{package}.protocol").parse_reply
+
+def reply_parser(name: str) -> Callable[[str, str], Any]:
+    """``parse_reply(reply, variant)`` of env ``name``: a reply -> the action it names, equal by value to
+    the oracle's; ``InvalidAction`` (a ``ValueError``) when the reply is not in the variant's format."""
+    return env_class(name).parse_reply
+
+
+def generation_defaults(name: str) -> dict[str, Any]:
+    """``max_new_tokens`` and ``stop`` sized to env ``name``'s replies, as its class declares them."""
+    cls = env_class(name)
+    return {"max_new_tokens": cls.max_new_tokens, "stop": tuple(cls.stop_sequences)}
 
 
 def make(name: str, **kwargs: Any) -> gym.Env:
@@ -67,11 +85,14 @@ __all__ = [
     "ENV_NAMES",
     "ENV_SPECS",
     "SPLITS",
+    "InvalidAction",
     "Message",
     "TaskError",
     "TextEnv",
     "TextSpace",
+    "env_class",
     "env_id",
+    "generation_defaults",
     "get_split",
     "make",
     "reply_parser",

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import string
 from abc import abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypedDict, cast
+from typing import Any, ClassVar, Protocol, TypedDict, cast
 
 import gymnasium as gym
 import numpy as np
@@ -82,6 +83,50 @@ class TaskError(ValueError):
     """A task file or task record is malformed; the message names the file, the item and the field."""
 
 
+class InvalidAction(ValueError):
+    """A reply that holds no valid action under its variant's syntax; the message says what is wrong.
+
+    Every env's parser raises this one error, so that code above the envs (the rollout, the agreement replay,
+    the students' explainer) tells a malformed reply from a bug without knowing which env it talks to."""
+
+
+class ReplySyntax(Protocol):
+    """How one prompt variant writes actions: ``parse`` reads a reply (``InvalidAction`` when it holds no
+    valid action) and ``render`` writes an action back, so that ``parse(render(a, t)) == a``."""
+
+    @property
+    def name(self) -> str:
+        """The prompt variant this syntax belongs to."""
+        ...
+
+    def parse(self, reply: str) -> Any: ...
+
+    def render(self, action: Any, thought: str) -> str: ...
+
+
+def syntax_table(syntaxes: Iterable[ReplySyntax]) -> dict[str, ReplySyntax]:
+    """Variant name -> syntax, the table an env's protocol module hands to its env class."""
+    return {syntax.name: syntax for syntax in syntaxes}
+
+
+def pick_syntax(table: Mapping[str, ReplySyntax], variant: str, env_name: str) -> ReplySyntax:
+    """The syntax of ``variant`` in ``table``, with a clear error for an unknown variant."""
+    try:
+        return table[variant]
+    except KeyError:
+        raise ValueError(
+            f"unknown prompt variant {variant!r} for env {env_name!r}; choose one of {list(table)}"
+        ) from None
+
+
+def parse_with(table: Mapping[str, ReplySyntax], reply: object, variant: str, env_name: str) -> Any:
+    """Parse ``reply`` under ``variant``; a reply that is not a string is an invalid action, not a crash."""
+    syntax = pick_syntax(table, variant, env_name)
+    if not isinstance(reply, str):
+        raise InvalidAction(f"a reply must be a string, got {type(reply).__name__}")
+    return syntax.parse(reply)
+
+
 @dataclass(frozen=True)
 class Split:
     """A named, seeded slice of a generator: seeds ``[start, start + size)``, disjoint from other splits."""
@@ -113,11 +158,16 @@ def get_split(name: str) -> Split:
 
 
 class TextEnv(gym.Env[str, str]):
-    """Base class of the three environments: text in, text out, one task per episode.
+    """Base class of the environments: text in, text out, one task per episode.
 
-    Subclasses set ``env_name`` ("os", "web" or "shop") and ``prompt_variants`` (the first is the default,
-    always ``"agentbench"``), and implement the abstract methods below. They call ``super().reset(seed=seed)``
-    first in ``reset`` and draw every random choice from ``self.np_random``.
+    Subclasses set ``env_name`` and ``prompt_variants`` (the first is the default, ``"agentbench"`` for the
+    built-in envs), ``syntaxes`` (the reply syntax of each variant), and the generation limits that fit their
+    reply format, and implement the abstract methods below. They call ``super().reset(seed=seed)`` first in
+    ``reset`` and draw every random choice from ``self.np_random``.
+
+    Everything above the envs asks the env class for what is specific to it (``parse_reply``,
+    ``max_new_tokens``, ``stop_sequences``, ``max_turns``, ``independent_turns``), so that a user's own env
+    gets every feature, students included, without a change elsewhere.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"]}  # noqa: RUF012 (Gymnasium declares it so)
@@ -127,6 +177,36 @@ class TextEnv(gym.Env[str, str]):
     #: earlier turns (AgentBench's web browsing sends every round of choices as a fresh conversation). The
     #: runner then shows the agent only the latest observation.
     independent_turns: ClassVar[bool] = False
+    #: Reply syntax of each prompt variant (see ``syntax_table``); empty: the env parses replies itself and
+    #: ``parse_reply`` is unavailable.
+    syntaxes: ClassVar[Mapping[str, ReplySyntax]] = {}
+    #: Generation limits sized to the env's replies: ``stop_sequences`` end a reply where the model would
+    #: start to write the env's next observation itself; ``max_new_tokens`` fits the longest valid reply.
+    max_new_tokens: ClassVar[int] = 256
+    stop_sequences: ClassVar[tuple[str, ...]] = ()
+    #: The episode's turn limit, registered as Gymnasium's ``max_episode_steps``; None: the env ends its
+    #: episodes itself.
+    max_turns: ClassVar[int | None] = None
+
+    @classmethod
+    def turn_limit(cls) -> int | None:
+        """The turn limit this env is registered with (Gymnasium's ``max_episode_steps``), else ``max_turns``.
+
+        The registration is the one place that holds the number; the env's own round counting reads it here,
+        so that its own end of episode and Gymnasium's ``TimeLimit`` agree."""
+        for klass in cls.__mro__:
+            entry_point = f"{klass.__module__}:{klass.__qualname__}"
+            for spec in gym.registry.values():
+                if spec.entry_point == entry_point and spec.max_episode_steps is not None:
+                    return int(spec.max_episode_steps)
+        return cls.max_turns
+
+    @classmethod
+    def parse_reply(cls, reply: object, variant: str = AGENTBENCH) -> Any:
+        """The action ``reply`` names under ``variant``'s syntax; ``InvalidAction`` when it names none."""
+        if not cls.syntaxes:
+            raise NotImplementedError(f"env {cls.env_name!r} declares no reply syntaxes")
+        return parse_with(cls.syntaxes, reply, variant, cls.env_name)
 
     def __init__(self, prompt_variant: str = AGENTBENCH, render_mode: str | None = None):
         if prompt_variant not in self.prompt_variants:

@@ -31,6 +31,7 @@ from envs.core import AGENTBENCH, Message, TextEnv, get_split
 from envs.os_shell.init_runner import run_init
 from envs.os_shell.judge import Judgement, judge
 from envs.os_shell.protocol import (
+    SYNTAXES,
     VARIANTS,
     Action,
     InvalidAction,
@@ -96,6 +97,11 @@ class OSEnv(TextEnv):
 
     env_name = "os"
     prompt_variants = VARIANTS
+    syntaxes = SYNTAXES
+    # A "Think: ..." line plus an ``Act: bash`` code block, which can hold a short script. A model that goes
+    # on to write "The output of the OS:" is inventing the shell's answer: its turn has ended.
+    max_new_tokens = 384
+    stop_sequences = ("\nThe output of the OS:",)
 
     def __init__(
         self,
@@ -125,7 +131,7 @@ class OSEnv(TextEnv):
             self._split = get_split(split).name
             self._ids = [task_id(split, i) for i in range(len(get_split(split).seeds(limit)))]
         self.command_timeout = float(command_timeout)
-        self.round_limit = load_protocol().round_limit
+        self.round_limit = self.turn_limit() or load_protocol().round_limit
         self._pool = pool
         self._sandbox: Any = None
         self._task: OSTask | None = None

@@ -36,9 +36,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal, Protocol, TypeGuard
+from typing import Literal, Protocol, TypeGuard, cast
 
-from envs.core import AGENTBENCH, Message
+from envs.core import (
+    AGENTBENCH,
+    InvalidAction,
+    Message,
+    ReplySyntax,
+    parse_with,
+    pick_syntax,
+    syntax_table,
+)
 from envs.upstream import data_file
 
 
@@ -72,10 +80,6 @@ class Action:
             raise ValueError(f"unknown action kind {self.kind!r}; choose one of {list(ACTION_KINDS)}")
         if self.kind == "finish" and self.content:
             raise ValueError("a finish action carries no content")
-
-
-class InvalidAction(ValueError):
-    """The reply holds no valid action in the variant's syntax; the message says what was wrong."""
 
 
 @dataclass(frozen=True)
@@ -349,23 +353,17 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-SYNTAXES: dict[str, Syntax] = {s.name: s for s in (AgentBenchSyntax(), JsonSyntax(), ReactSyntax())}
+SYNTAXES: dict[str, ReplySyntax] = syntax_table((AgentBenchSyntax(), JsonSyntax(), ReactSyntax()))
 
 
 def get_syntax(variant: str) -> Syntax:
     """The :class:`Syntax` of ``variant``, with a clear error for an unknown one."""
-    try:
-        return SYNTAXES[variant]
-    except KeyError:
-        raise ValueError(f"unknown OS prompt variant {variant!r}; choose one of {list(VARIANTS)}") from None
+    return cast(Syntax, pick_syntax(SYNTAXES, variant, "os"))
 
 
 def parse_reply(reply: str, variant: str = AGENTBENCH) -> Action:
     """Parse an agent's raw reply under ``variant``'s rules; raises :class:`InvalidAction`."""
-    syntax = get_syntax(variant)
-    if not isinstance(reply, str):
-        raise InvalidAction(f"a reply must be a string, got {type(reply).__name__}")
-    return syntax.parse(reply)
+    return cast(Action, parse_with(SYNTAXES, reply, variant, "os"))
 
 
 def render_action(action: Action, thought: str, variant: str = AGENTBENCH) -> str:

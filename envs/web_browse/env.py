@@ -45,7 +45,8 @@ from envs.web_browse.metrics import step_metrics
 from envs.web_browse.protocol import (
     NONE_CHOICE,
     PROMPT_VARIANTS,
-    ParseError,
+    SYNTAXES,
+    InvalidAction,
     WebAction,
     format_query,
     parse_reply,
@@ -91,6 +92,11 @@ class WebBrowseEnv(TextEnv):
     env_name = "web"
     prompt_variants = PROMPT_VARIANTS
     independent_turns = True  # each round of choices is a fresh query, as in AgentBench
+    syntaxes = SYNTAXES
+    # "Thought: ... Answer: C. Action: SELECT Value: ..." is a few short lines; a line opening with three
+    # quotes would start the next (invented) HTML observation.
+    max_new_tokens = 96
+    stop_sequences = ("\n'''",)
 
     def __init__(
         self,
@@ -201,7 +207,7 @@ class WebBrowseEnv(TextEnv):
         error = ""
         try:
             parsed: WebAction | None = parse_reply(action, self.prompt_variant)
-        except ParseError as exc:
+        except InvalidAction as exc:
             parsed, error = (
                 None,
                 f"invalid reply ({self.prompt_variant} syntax): {exc}; counted as choosing A",

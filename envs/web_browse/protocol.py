@@ -27,11 +27,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import cast
 
-from envs.core import AGENTBENCH, Message
+from envs.core import (
+    AGENTBENCH,
+    InvalidAction,
+    Message,
+    ReplySyntax,
+    parse_with,
+    pick_syntax,
+    syntax_table,
+)
 from envs.upstream import data_file
 
 
@@ -50,10 +59,6 @@ PREVIOUS_ACTIONS_SHOWN = 5
 
 JSON, REACT = "json", "react"
 PROMPT_VARIANTS: tuple[str, ...] = (AGENTBENCH, JSON, REACT)
-
-
-class ParseError(ValueError):
-    """A reply that does not follow the variant's syntax; the message says what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -90,15 +95,22 @@ class Syntax:
 
     name: str
     instructions: str  # "" when the demonstrations alone teach the syntax (AgentBench)
-    parse: Callable[[str], WebAction]
-    render: Callable[[WebAction], str]
+    parser: Callable[[str], WebAction]
+    writer: Callable[[WebAction], str]
+
+    def parse(self, reply: str) -> WebAction:
+        return self.parser(reply)
+
+    def render(self, action: WebAction, thought: str = "") -> str:
+        """The reply that writes ``action``; a non-empty ``thought`` replaces the action's own."""
+        return self.writer(replace(action, thought=" ".join(thought.split())) if thought else action)
 
 
 def _build(choice: str, operation: str | None, value: str, thought: str) -> WebAction:
     try:
         return WebAction(choice, operation, value, thought)
     except ValueError as exc:
-        raise ParseError(str(exc)) from None
+        raise InvalidAction(str(exc)) from None
 
 
 # --- agentbench: AgentBench's regexes. "Answer: Fine" must not read as F, hence the look-ahead. ---------------
@@ -116,13 +128,13 @@ def _thought(reply: str) -> str:
 def _parse_agentbench(reply: str) -> WebAction:
     answer = _AB_ANSWER.search(reply)
     if answer is None:
-        raise ParseError("no 'Answer: <letter A-F>' line; reply as the examples do, e.g. 'Answer: C.'")
+        raise InvalidAction("no 'Answer: <letter A-F>' line; reply as the examples do, e.g. 'Answer: C.'")
     choice = answer.group(1)
     if choice == NONE_CHOICE:
         return _build(choice, None, "", _thought(reply))
     action = _AB_ACTION.search(reply)
     if action is None:
-        raise ParseError(f"Answer: {choice} needs an 'Action: CLICK|SELECT|TYPE' line")
+        raise InvalidAction(f"Answer: {choice} needs an 'Action: CLICK|SELECT|TYPE' line")
     value = _AB_VALUE.search(reply)
     return _build(choice, action.group(1), value.group(1).strip() if value else "", _thought(reply))
 
@@ -146,35 +158,35 @@ def _parse_json(reply: str) -> WebAction:
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
     objects = [line for line in lines if line.startswith("{")]
     if len(lines) != 1 or len(objects) != 1:
-        raise ParseError(
+        raise InvalidAction(
             "reply must be exactly one line holding one JSON object, e.g. " + _render_json(_JSON_EXAMPLE)
         )
     try:
         data = json.loads(objects[0])
     except json.JSONDecodeError as exc:
-        raise ParseError(f"reply is not valid JSON: {exc.msg} at column {exc.colno}") from None
+        raise InvalidAction(f"reply is not valid JSON: {exc.msg} at column {exc.colno}") from None
     except (ValueError, RecursionError) as exc:  # an integer over Python's digit limit; deep nesting
         why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ParseError(f"reply cannot be read as JSON: {why}") from None
+        raise InvalidAction(f"reply cannot be read as JSON: {why}") from None
     if not isinstance(data, dict):
-        raise ParseError("reply must be a JSON object")
+        raise InvalidAction("reply must be a JSON object")
     unknown = sorted(set(data) - set(_JSON_KEYS))
     if unknown:
-        raise ParseError(f"unknown keys {unknown}; use only {list(_JSON_KEYS)}")
+        raise InvalidAction(f"unknown keys {unknown}; use only {list(_JSON_KEYS)}")
     choice = data.get("choice")
     operation = data.get("operation")
     value = data.get("value", "")
     thought = data.get("thought", "")
     if not isinstance(choice, str):
-        raise ParseError('"choice" must be one letter A-F')
+        raise InvalidAction('"choice" must be one letter A-F')
     if operation is not None and not isinstance(operation, str):
-        raise ParseError('"operation" must be "CLICK", "SELECT", "TYPE" or null')
+        raise InvalidAction('"operation" must be "CLICK", "SELECT", "TYPE" or null')
     if not isinstance(value, str) or not isinstance(thought, str):
-        raise ParseError('"value" and "thought" must be strings')
+        raise InvalidAction('"value" and "thought" must be strings')
     if choice != NONE_CHOICE and operation is None:
-        raise ParseError(f'choice {choice} needs "operation": one of {list(OPERATIONS)}')
+        raise InvalidAction(f'choice {choice} needs "operation": one of {list(OPERATIONS)}')
     if operation == "CLICK" and value:
-        raise ParseError('CLICK takes no value: give "value": ""')
+        raise InvalidAction('CLICK takes no value: give "value": ""')
     return _build(choice, operation, value, thought)
 
 
@@ -197,25 +209,25 @@ _REACT_ACTION = re.compile(
 def _parse_react(reply: str) -> WebAction:
     action_lines = [line.strip() for line in reply.splitlines() if line.strip().startswith("Action:")]
     if len(action_lines) != 1:
-        raise ParseError(
+        raise InvalidAction(
             f"reply needs exactly one 'Action: choose[<letter>] ...' line, found {len(action_lines)}; "
             "e.g. 'Action: choose[C] SELECT[Pickup]'"
         )
     match = _REACT_ACTION.match(action_lines[0])
     if match is None:
-        raise ParseError(
+        raise InvalidAction(
             f"cannot read {action_lines[0]!r}; write 'Action: choose[A]', 'Action: choose[D] CLICK' "
             "or 'Action: choose[C] SELECT[Pickup]' / 'TYPE[text]'"
         )
     choice, operation, value = match.group(1), match.group(2), match.group(3)
     if choice == NONE_CHOICE and operation is not None:
-        raise ParseError("choose[A] (None of the above) takes no operation")
+        raise InvalidAction("choose[A] (None of the above) takes no operation")
     if choice != NONE_CHOICE and operation is None:
-        raise ParseError(f"choose[{choice}] needs an operation: CLICK, SELECT[option] or TYPE[text]")
+        raise InvalidAction(f"choose[{choice}] needs an operation: CLICK, SELECT[option] or TYPE[text]")
     if operation == "CLICK" and value is not None:
-        raise ParseError("CLICK takes no value: write 'CLICK' without brackets")
+        raise InvalidAction("CLICK takes no value: write 'CLICK' without brackets")
     if operation in ("SELECT", "TYPE") and value is None:
-        raise ParseError(f"{operation} needs its value in brackets, e.g. {operation}[...]")
+        raise InvalidAction(f"{operation} needs its value in brackets, e.g. {operation}[...]")
     return _build(choice, operation, (value or "").strip(), _thought(reply))
 
 
@@ -248,26 +260,23 @@ _REACT_INSTRUCTIONS = (
     + _render_react(WebAction("C", "SELECT", "Pickup", "I need to select pickup restaurant first."))
 )
 
-SYNTAXES: dict[str, Syntax] = {
-    AGENTBENCH: Syntax(AGENTBENCH, "", _parse_agentbench, _render_agentbench),
-    JSON: Syntax(JSON, _JSON_INSTRUCTIONS, _parse_json, _render_json),
-    REACT: Syntax(REACT, _REACT_INSTRUCTIONS, _parse_react, _render_react),
-}
+SYNTAXES: dict[str, ReplySyntax] = syntax_table(
+    (
+        Syntax(AGENTBENCH, "", _parse_agentbench, _render_agentbench),
+        Syntax(JSON, _JSON_INSTRUCTIONS, _parse_json, _render_json),
+        Syntax(REACT, _REACT_INSTRUCTIONS, _parse_react, _render_react),
+    )
+)
 
 
 def syntax(variant: str) -> Syntax:
-    try:
-        return SYNTAXES[variant]
-    except KeyError:
-        raise ValueError(f"unknown prompt variant {variant!r}; choose one of {list(SYNTAXES)}") from None
+    """The syntax of ``variant``, with a clear error for an unknown one."""
+    return cast(Syntax, pick_syntax(SYNTAXES, variant, "web"))
 
 
 def parse_reply(reply: str, variant: str = AGENTBENCH) -> WebAction:
-    """Read a reply with the variant's rules; ``ParseError`` says what is wrong."""
-    spec = syntax(variant)
-    if not isinstance(reply, str):
-        raise ParseError(f"a reply must be a string, got {type(reply).__name__}")
-    return spec.parse(reply)
+    """Read a reply with the variant's rules; ``InvalidAction`` says what is wrong."""
+    return cast(WebAction, parse_with(SYNTAXES, reply, variant, "web"))
 
 
 def render_action(action: WebAction, variant: str = AGENTBENCH) -> str:

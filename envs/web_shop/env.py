@@ -40,6 +40,7 @@ from envs.web_shop.catalog import Catalog, generate_catalog, load_webshop
 from envs.web_shop.goals import PRICE_CLAUSE, Goal, goal_for_seed, load_goals
 from envs.web_shop.pages import BACK, BUY, ITEM, NEXT, PREV, RESULTS, SEARCH, ShopSession
 from envs.web_shop.protocol import (
+    SYNTAXES,
     VARIANTS,
     Action,
     InvalidAction,
@@ -92,6 +93,11 @@ class WebShopEnv(TextEnv):
 
     env_name: ClassVar[str] = "shop"
     prompt_variants: ClassVar[tuple[str, ...]] = VARIANTS
+    syntaxes = SYNTAXES
+    # "Thought:\nI think ...\n\nAction:\nclick[...]" is a few short lines; "Observation:" would start the
+    # model's own invention of the next page.
+    max_new_tokens: ClassVar[int] = 96
+    stop_sequences: ClassVar[tuple[str, ...]] = ("\nObservation:",)
 
     def __init__(
         self,
@@ -110,7 +116,7 @@ class WebShopEnv(TextEnv):
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
         self.split = split
-        self.max_turns = protocol_data().round_limit
+        self.round_limit = self.turn_limit() or protocol_data().round_limit
         if (attributes_file is not None or goals_file is not None) and products_file is None:
             raise ValueError("attributes and goals files describe a products file: give products_file too")
         if goals_file is not None and tasks_file is not None:
@@ -202,7 +208,7 @@ class WebShopEnv(TextEnv):
         self._turn += 1
         error = self._apply(action)
         terminated = session.purchase is not None
-        truncated = not terminated and self._turn >= self.max_turns
+        truncated = not terminated and self._turn >= self.round_limit
         self._obs = self._observe()
         info = self._info(not error, error)
         reward = 0.0

@@ -37,9 +37,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol
+from typing import ClassVar, Literal, Protocol, cast
 
-from envs.core import AGENTBENCH, Message
+from envs.core import (
+    AGENTBENCH,
+    InvalidAction,
+    Message,
+    ReplySyntax,
+    parse_with,
+    pick_syntax,
+    syntax_table,
+)
 from envs.upstream import data_file
 
 
@@ -68,10 +76,6 @@ class Action:
             raise ValueError(f"unknown action kind {self.kind!r}; choose one of {list(ACTION_KINDS)}")
         if not self.argument.strip():
             raise ValueError(f"a {self.kind} action needs a non-empty argument")
-
-
-class InvalidAction(ValueError):
-    """The reply holds no valid action in the variant's syntax; the message says what was wrong."""
 
 
 @dataclass(frozen=True)
@@ -283,23 +287,17 @@ class ReactSyntax:
         return f"Thought: {thought_line}\nAct: {self._NAMES[action.kind]}({quoted})"
 
 
-@cache
+SYNTAXES: dict[str, ReplySyntax] = syntax_table((AgentBenchSyntax(), JsonSyntax(), ReactSyntax()))
+
+
 def syntax(variant: str) -> Syntax:
-    """The syntax object of ``variant``."""
-    if variant == AGENTBENCH:
-        return AgentBenchSyntax()
-    if variant == JSON_VARIANT:
-        return JsonSyntax()
-    if variant == REACT_VARIANT:
-        return ReactSyntax()
-    raise ValueError(f"unknown prompt variant {variant!r}; choose one of {list(VARIANTS)}")
+    """The syntax object of ``variant``, with a clear error for an unknown one."""
+    return cast(Syntax, pick_syntax(SYNTAXES, variant, "shop"))
 
 
 def parse_reply(reply: str, variant: str = AGENTBENCH) -> Action:
     """The action in ``reply`` under ``variant``'s rules; raises :class:`InvalidAction` with the reason."""
-    if not isinstance(reply, str):
-        raise InvalidAction(f"a reply must be a string, got {type(reply).__name__}")
-    return syntax(variant).parse(reply)
+    return cast(Action, parse_with(SYNTAXES, reply, variant, "shop"))
 
 
 def render_action(action: Action, thought: str, variant: str = AGENTBENCH) -> str:

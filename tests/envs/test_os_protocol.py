@@ -168,7 +168,7 @@ def test_render_refuses_what_the_agentbench_syntax_cannot_carry():
         render_action(Action("answer", "a\nb"), "t", "agentbench")
     with pytest.raises(ValueError, match="fenced"):
         render_action(Action("bash", "cat <<EOF\n```\nEOF"), "t", "agentbench")
-    with pytest.raises(ValueError, match="unknown OS prompt variant"):
+    with pytest.raises(ValueError, match="unknown prompt variant"):
         render_action(Action("finish"), "t", "xml")
     with pytest.raises(ValueError, match="no content"):
         Action("finish", "x")

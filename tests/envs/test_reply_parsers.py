@@ -17,7 +17,7 @@ from envs.web_shop import protocol as shop_protocol
 
 PARSERS: list[tuple[str, Callable[[Any, str], Any], type[ValueError], tuple[str, ...]]] = [
     ("os", os_protocol.parse_reply, os_protocol.InvalidAction, os_protocol.VARIANTS),
-    ("web", web_protocol.parse_reply, web_protocol.ParseError, web_protocol.PROMPT_VARIANTS),
+    ("web", web_protocol.parse_reply, web_protocol.InvalidAction, web_protocol.PROMPT_VARIANTS),
     ("shop", shop_protocol.parse_reply, shop_protocol.InvalidAction, shop_protocol.VARIANTS),
 ]
 CASES = [(env, parse, error, variant) for env, parse, error, variants in PARSERS for variant in variants]

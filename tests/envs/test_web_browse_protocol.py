@@ -8,7 +8,7 @@ import pytest
 
 from envs.web_browse.protocol import (
     PROMPT_VARIANTS,
-    ParseError,
+    InvalidAction,
     WebAction,
     format_query,
     parse_reply,
@@ -38,7 +38,7 @@ def test_other_variants_syntax_is_invalid(variant: str) -> None:
     action = ACTIONS[0]
     for other in PROMPT_VARIANTS:
         if other != variant:
-            with pytest.raises(ParseError):
+            with pytest.raises(InvalidAction):
                 parse_reply(render_action(action, other), variant)
 
 
@@ -66,7 +66,7 @@ def test_agentbench_demos_render_verbatim() -> None:
     ],
 )
 def test_agentbench_malformed(reply: str, needle: str) -> None:
-    with pytest.raises(ParseError, match=needle.replace("|", r"\|")):
+    with pytest.raises(InvalidAction, match=needle.replace("|", r"\|")):
         parse_reply(reply, "agentbench")
 
 
@@ -97,7 +97,7 @@ def test_agentbench_keeps_upstream_quirks() -> None:
     ],
 )
 def test_json_malformed(reply: str, needle: str) -> None:
-    with pytest.raises(ParseError, match=needle):
+    with pytest.raises(InvalidAction, match=needle):
         parse_reply(reply, "json")
 
 
@@ -117,7 +117,7 @@ def test_json_malformed(reply: str, needle: str) -> None:
     ],
 )
 def test_react_malformed(reply: str, needle: str) -> None:
-    with pytest.raises(ParseError, match=needle):
+    with pytest.raises(InvalidAction, match=needle):
         parse_reply(reply, "react")
 
 
