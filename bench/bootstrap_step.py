@@ -31,14 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from train.bootstrap import (  # noqa: E402
+from train.batching import (  # noqa: E402
     batch_loss,
-    cpu_has_bf16,
     encode_all,
     mixed_batches,
+)
+from train.batching import batches as one_env_batches  # noqa: E402
+from train.bootstrap import (  # noqa: E402
+    cpu_has_bf16,
     tokenizer_texts,
 )
-from train.bootstrap import batches as one_env_batches  # noqa: E402
 from train.corpus import CorpusConfig, build_corpus  # noqa: E402
 from train.presets import get_preset  # noqa: E402
 from train.tokenizer import train_tokenizer  # noqa: E402

@@ -32,13 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from train.bootstrap import (  # noqa: E402
-    BootstrapConfig,
+from train.batching import (  # noqa: E402
     batch_loss,
-    cpu_has_bf16,
-    drill_loss,
     encode_all,
     mixed_batches,
+)
+from train.bootstrap import (  # noqa: E402
+    BootstrapConfig,
+    cpu_has_bf16,
+    drill_loss,
 )
 from train.corpus import build_corpus  # noqa: E402
 from train.default_model import default_model_dir  # noqa: E402

@@ -36,12 +36,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from agents.backends.hf import HFBackend  # noqa: E402
-from train.bootstrap import (  # noqa: E402
-    BootstrapConfig,
+from train.batching import (  # noqa: E402
     batch_loss,
-    drill_loss,
     encode_all,
     mixed_batches,
+)
+from train.bootstrap import (  # noqa: E402
+    BootstrapConfig,
+    drill_loss,
     tokenizer_texts,
     train,
 )

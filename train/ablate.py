@@ -7,7 +7,7 @@ model most of an hour, while an OS-only variant of 1,000 steps trains in 10-21 m
 ``--prompt`` sets what stands before each training and probe conversation:
 
 - ``full``: the variant's real prompt (as the default model is trained and the teacher is run);
-- ``tag``: a one-line format tag instead (``train.bootstrap.with_format_tag``), in training and in the probe:
+- ``tag``: a one-line format tag instead (``with_format_tag``), in training and in the probe:
   what the model learns when the task is most of its context;
 - ``mix``: every conversation twice, once with each; probed with the full prompt.
 
@@ -46,10 +46,18 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return overrides
 
 
+def with_format_tag(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its prompt replaced by a one-line tag that names the variant (``Reply format: json.``).
+
+    Why: a 1.4M-parameter model trained on full prompts did not learn to copy a path from the task into a
+    command in 1,000 OS steps (0 of 72 dev commands right, teacher-forced); with this tag instead of the
+    prompt it did (27 of 72): the task is then most of the context (docs/journal/2026-11-21-to-12-02-default-model.md).
+    ``--prompt tag|mix`` trains on these."""
+    return {**record, "prompt": [{"role": "system", "content": f"Reply format: {record['variant']}."}]}
+
+
 def with_prompts(records: Sequence[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
     """The records as ``mode`` trains on them (see the module docstring)."""
-    from train.bootstrap import with_format_tag
-
     if mode == "full":
         return list(records)
     if mode == "tag":

@@ -71,13 +71,6 @@ class Preset:
     # open each copy row with <|bos|>, so the drill looks like the start of a conversation, not a setting of
     # its own that a copy circuit can be tied to
     copy_bos: bool = False
-    # Copy drills behind a training prompt (its length ramped up over the warm-up), and a share of batches
-    # whose prompt is cut to a random tail (train.bootstrap.cropped_prompts). Off in every preset; the
-    # ablations that tried them are in the journal.
-    copy_after_prompt: bool = False
-    crop_prompts: float = 0.0
-    # steps on conversations whose prompt is a one-line format tag, before ``steps`` with the full prompts
-    tag_steps: int = 0
     # RoPE base: the larger, the more of a head's dimensions rotate slowly enough to match content far back
     rope_theta: float = 10_000.0
     pretokenizer: str = "copy"  # train.tokenizer.PRETOKENIZERS: "copy" keeps a copied span the same tokens
@@ -137,10 +130,7 @@ class Preset:
 #: Fields added after the first builds, with the value those builds used (see ``Preset.fingerprint``).
 LEGACY_VALUES: dict[str, Any] = {
     "pretokenizer": "bytelevel",
-    "tag_steps": 0,
-    "copy_after_prompt": False,
     "rope_theta": 10_000.0,
-    "crop_prompts": 0.0,
     "copy_shift": 0.0,
     "copy_bos": False,
     "copy_formed_loss": 0.0,

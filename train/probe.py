@@ -109,7 +109,7 @@ def teacher_forced(model: Any, tok: Any, record: dict[str, Any]) -> tuple[list[i
     """One pass of ``model`` over ``record``: (token ids, reply-token mask, greedy guess of each next token)."""
     import torch
 
-    from train.bootstrap import encode_sample
+    from train.batching import encode_sample
 
     sample = encode_sample(tok, record)
     ids = [*sample.prompt, *sample.ids]
@@ -167,7 +167,7 @@ def copy_drill_loss(
     """
     import torch
 
-    from train.bootstrap import Batch, batch_loss
+    from train.batching import Batch, batch_loss
     from train.copy_task import copy_batch, copy_loss
 
     first_id = max(tok.all_special_ids, default=-1) + 1

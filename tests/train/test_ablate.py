@@ -34,12 +34,12 @@ def test_prompt_modes_replace_double_or_keep_the_prompts(tiny_corpus):
 def test_cli_trains_a_micro_variant_under_tags_and_probes_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PROMPTLESS_HOME", str(tmp_path / "home"))
     code = main(
-        [str(tmp_path / "m"), "--envs", "web,shop", "--preset", "micro", "--set", "steps=2", "--set",
-         "tag_steps=1", "--prompt", "tag", "--no-progress"]
+        [str(tmp_path / "m"), "--envs", "web,shop", "--preset", "micro", "--set", "steps=2", "--prompt",
+         "tag", "--no-progress"]
     )  # fmt: skip
     assert code == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["overrides"] == {"steps": 2, "tag_steps": 1} and result["prompt"] == "tag"
+    assert result["overrides"] == {"steps": 2} and result["prompt"] == "tag"
     assert set(result["probe"]) == {"web", "shop"} and result["probe"]["web"]["replies"] > 0
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
-    assert len(metrics["loss"]) == 2 and len(metrics["tag_loss"]) == 1
+    assert len(metrics["loss"]) == 2

@@ -9,17 +9,18 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from agents.backends.hf import HFBackend
-from train.bootstrap import (
-    MARKER,
-    BootstrapConfig,
+from train.batching import (
     Sample,
     batch_loss,
     batches,
     collate,
-    cropped_prompts,
     encode_sample,
-    lr_at,
     mixed_batches,
+)
+from train.bootstrap import (
+    MARKER,
+    BootstrapConfig,
+    lr_at,
     train,
 )
 from train.presets import get_preset, with_overrides
@@ -129,7 +130,7 @@ def test_batches_share_one_prompt_respect_the_budget_and_target_only_replies():
 
 
 def test_a_large_budget_fills_batches_past_64_conversations_and_a_small_one_keeps_windows_of_64():
-    from train.bootstrap import sort_window
+    from train.batching import sort_window
 
     tok = train_tokenizer(["hello world 123", "Act: answer(7)", "You are an agent."] * 10, vocab_size=300)
     data = [s for s in _tiny_samples(tok, 4) for _ in range(100)]  # 400 short conversations, one prompt
@@ -280,36 +281,6 @@ def test_the_warm_up_runs_on_until_the_drill_is_learnt_and_no_further(tiny_corpu
     assert len(json.loads((folder / "metrics.json").read_text())["copy_warmup_loss"]) == 50
 
 
-def test_copy_rows_after_a_prompt_run_behind_a_growing_then_whole_training_prompt(
-    tiny_corpus, tmp_path, monkeypatch
-):
-    import train.bootstrap as bootstrap_module
-
-    prompts: list[int] = []  # prompt length of each copy drill that ran behind one
-    real_batch_loss = bootstrap_module.batch_loss
-
-    def spying_batch_loss(model, batch, env_weight=0.0):
-        if batch.ids.shape[1] == 16 and torch.equal(batch.ids[:, :8], batch.ids[:, 8:]):  # a copy row x x
-            prompts.append(batch.prompt.shape[1])
-        return real_batch_loss(model, batch, env_weight)
-
-    monkeypatch.setattr(bootstrap_module, "batch_loss", spying_batch_loss)
-    folder, preset = train_micro(
-        tiny_corpus, tmp_path, copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_after_prompt=True
-    )
-    warm = json.loads((folder / "metrics.json").read_text())["copy_warmup_loss"]
-    assert len(warm) == 5 and all(loss > 0 for loss in warm)
-    tok = AutoTokenizer.from_pretrained(folder)
-    lengths = {len(encode_sample(tok, r).prompt) for r in tiny_corpus.records()}
-    assert min(lengths) > 100
-    # warm-up: the first drill has no prompt, the next four <|bos|> and the last quarter, half, three
-    # quarters and all of a training prompt; then one drill per training step behind a whole prompt
-    assert len(prompts) == 4 + preset.steps
-    for share, seen in zip((0.25, 0.5, 0.75, 1.0), prompts[:4], strict=True):
-        assert seen in {1 + round(share * (n - 1)) for n in lengths}, (share, seen, lengths)
-    assert set(prompts[4:]) <= lengths
-
-
 def test_the_warm_up_grows_the_copy_rows_shift_and_training_keeps_the_whole_of_it(
     tiny_corpus, tmp_path, monkeypatch
 ):
@@ -354,47 +325,8 @@ def test_copy_bos_opens_every_bare_copy_row_with_bos_and_marks_no_target_on_it(
         assert not targets[:, :10].any() and targets[:, 10:].all()  # the repeat after bos + x, as before
 
 
-def test_cropped_prompts_keep_the_first_token_and_a_random_tail_in_a_share_of_batches():
-    prompt = tuple(range(100, 150))
-    sample = Sample(prompt, (7, 8, 9), (False, True, True))
-    stream = (collate([sample], pad_id=0) for _ in range(400))
-    seen = [b.prompt[0].tolist() for b in cropped_prompts(stream, share=0.5, seed=1)]
-    cut = [p for p in seen if len(p) < 50]
-    assert 150 < len(cut) < 250  # about half the batches
-    for p in cut:
-        assert p[0] == 100 and p[1:] == list(prompt[50 - (len(p) - 1) :])  # <|bos|> + a tail of the prompt
-    assert len({len(p) for p in cut}) > 30  # tails of many lengths, down to none
-    assert min(len(p) for p in cut) <= 3
-    again = [
-        b.prompt[0].tolist() for b in cropped_prompts((collate([sample], 0) for _ in range(400)), 0.5, 1)
-    ]
-    assert again == seen
-    assert all(
-        len(b.prompt[0]) == 50 for b in cropped_prompts((collate([sample], 0) for _ in range(20)), 0, 1)
-    )
-
-
-def test_tag_phase_trains_on_format_tags_before_the_full_prompts(tiny_corpus, tmp_path, monkeypatch):
-    import train.bootstrap as bootstrap_module
-
-    seen: list[str] = []
-    real_batch_loss = bootstrap_module.batch_loss
-
-    def spying_batch_loss(model, batch, env_weight=0.0):
-        seen.append("tag" if batch.prompt.shape[1] < 40 else "full")
-        return real_batch_loss(model, batch, env_weight)
-
-    monkeypatch.setattr(bootstrap_module, "batch_loss", spying_batch_loss)
-    folder, _ = train_micro(tiny_corpus, tmp_path, tag_steps=4, steps=3)
-    metrics = json.loads((folder / "metrics.json").read_text())
-    train_config = json.loads((folder / "train_config.json").read_text())
-    assert seen == ["tag"] * 4 + ["full"] * 3  # a tag prompt is tens of tokens, a real prompt hundreds
-    assert len(metrics["tag_loss"]) == 4 and len(metrics["loss"]) == 3
-    assert train_config["data"]["tagged_conversations"] == train_config["data"]["conversations"]
-
-
 def test_format_tag_names_the_variant_and_keeps_the_episode():
-    from train.bootstrap import with_format_tag
+    from train.ablate import with_format_tag
 
     record = {"variant": "json", "prompt": [{"role": "user", "content": "long prompt"}], "messages": [1, 2]}
     tagged = with_format_tag(record)

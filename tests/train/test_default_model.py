@@ -93,39 +93,32 @@ def test_fingerprint_follows_the_training_fields_only():
 
 
 def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
-    # The v8 model (the cpu preset until the fifth session of 2026-12-01) was built before these fields
-    # existed, with what are now their legacy values: adding the fields must not rebuild such a model, and
-    # changing any of them must.
+    # Builds made before these fields existed had what are now their legacy values: adding a field must not
+    # rebuild such a model, and changing one must. The recorded fingerprints are those of two earlier
+    # builds' COMPLETE markers.
     from train.presets import LEGACY_VALUES
 
     assert set(LEGACY_VALUES) == {
         "pretokenizer",
-        "tag_steps",
-        "copy_after_prompt",
         "rope_theta",
-        "crop_prompts",
         "copy_shift",
         "copy_bos",
         "copy_formed_loss",
         "copy_extra_steps",
         "seed",
     }
-    cpu = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)  # v8's fields
-    fields = cpu.as_dict()
+    older = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)
+    fields = older.as_dict()
     for unhashed in ("expected_minutes", "timed", *LEGACY_VALUES):
         fields.pop(unhashed)
     before = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-    assert cpu.fingerprint() == before == "2052ed4bf879ec45"  # what the v8 build's COMPLETE marker holds
-    assert with_overrides(cpu, pretokenizer="copy").fingerprint() != before
-    assert with_overrides(cpu, tag_steps=100).fingerprint() != before
-    assert with_overrides(cpu, rope_theta=1e6).fingerprint() != before
-    assert with_overrides(cpu, copy_after_prompt=True).fingerprint() != before
+    assert older.fingerprint() == before == "2052ed4bf879ec45"
+    assert with_overrides(older, pretokenizer="copy").fingerprint() != before
+    assert with_overrides(older, rope_theta=1e6).fingerprint() != before
     assert get_preset("cpu").fingerprint() != before  # the current preset trains differently: rebuild
-    # v9 (seed 0, warm-up of a fixed length) is the current preset with the three later fields at their
-    # legacy values: its marker stays what it was, and the current preset rebuilds over it
-    v9 = with_overrides(get_preset("cpu"), copy_formed_loss=0.0, copy_extra_steps=0, seed=0)
-    assert v9.fingerprint() == "5415c2f99fdc860f"  # what the v9 build's COMPLETE marker holds
-    assert get_preset("cpu").fingerprint() == "28250e26abcb6b83" != v9.fingerprint()
+    fixed_warmup = with_overrides(get_preset("cpu"), copy_formed_loss=0.0, copy_extra_steps=0, seed=0)
+    assert fixed_warmup.fingerprint() == "5415c2f99fdc860f"
+    assert get_preset("cpu").fingerprint() == "28250e26abcb6b83" != fixed_warmup.fingerprint()
 
 
 def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
