@@ -1,4 +1,7 @@
-"""The gist agent: base model + LoRA, the env's prompt compressed into k gist tokens' K/V (``agents.gist``).
+"""The gist agents: base model + LoRA, the env's prompt compressed into k gist tokens' K/V (``agents.gist``).
+
+``gist-1``, ``gist-2`` and ``gist-5`` run k = 1, 2 and 5 gists (``gist`` alone: the k of its folder, 1 when
+``harness.run`` builds it), each its own leaderboard row.
 
 The gists' K/V are computed once per distinct prompt and kept (``GistCache``: its size in bytes is the
 compressed prompt's); each reply is decoded against them at the original positions. Accounting: the
@@ -7,7 +10,7 @@ recomputed, not in the FLOPs).
 
 Example::
 
-    agent = make_gist_agent("gist", env_name="os", model="models/tiny", adapter=".../gist/os/<recipe>")
+    agent = make_gist_agent("gist-2", env_name="os", model="models/tiny", adapter=".../gist/os/<recipe>")
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class GistModel:
         """The prompt's ids and its gist K/V, computed once per distinct prompt."""
         key = tuple((m["role"], m["content"]) for m in prompt)
         if key not in self._caches:
-            ids = _encode(self.tokenizer, prompt, generation=False)
+            ids = encode_messages(self.tokenizer, prompt, generation=False)
             self._caches[key] = (ids, gist_cache(self.model, self.gist.to(self.device), ids))
         return self._caches[key]
 
@@ -64,7 +67,7 @@ class GistModel:
         started = time.monotonic()
         with self._lock:
             prompt_ids, cache = self.prompt_cache(prompt)
-            full = _encode(self.tokenizer, prompt + messages, generation=True)
+            full = encode_messages(self.tokenizer, prompt + messages, generation=True)
             if full[: len(prompt_ids)] != prompt_ids:
                 raise ValueError(
                     "the prompt tokenizes differently in context; the gists were trained on it alone"
@@ -93,7 +96,7 @@ class GistModel:
         return Reply(text=text, usage=usage)
 
 
-def _encode(tokenizer: Any, messages: list[Message], generation: bool) -> list[int]:
+def encode_messages(tokenizer: Any, messages: list[Message], generation: bool) -> list[int]:
     """Ids as training laid them out (``train.students.examples.render``'s rules, no import of train/)."""
     from agents.backends.hf import PLAIN_GENERATION_PROMPT, PLAIN_TEMPLATE
 
@@ -126,9 +129,10 @@ _MODELS_LOCK = threading.Lock()
 def make_gist_agent(
     name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
 ) -> GistAgent:
-    """The registry's factory for ``gist`` (``adapter``: the folder ``train.compress`` built for the env)."""
+    """The registry's factory for ``gist`` and ``gist-K`` (``adapter``: the folder ``train.compress`` built
+    for the env; a ``gist-K`` name must match the k saved there)."""
     from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS
-    from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE
+    from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE, gist_k
 
     if model is None:
         raise ValueError(NO_MODEL_MESSAGE)
@@ -138,6 +142,11 @@ def make_gist_agent(
             f"--env {env_name}` (harness.run builds them when missing)"
         )
     folder = Path(adapter) / env_name if (Path(adapter) / env_name / GIST_FILE).is_file() else Path(adapter)
+    want = gist_k(name)
+    if want is not None and (folder / GIST_FILE).is_file():
+        k = int(torch.load(folder / GIST_FILE, map_location="cpu")["k"])
+        if k != want:
+            raise ValueError(f"agent {name!r} runs {want} gist tokens, but {str(folder)!r} holds {k}")
     generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION)}
     generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
     key = (model, str(folder))

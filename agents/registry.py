@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,14 @@ for _name, _target, _description in [
         "LoRA trained with the prompt in context half the time, run without",
     ),
     ("gist", "agents.gist_agent:make_gist_agent", "gist tokens: the prompt compressed into cached gist K/V"),
+    *[
+        (
+            f"gist-{k}",
+            "agents.gist_agent:make_gist_agent",
+            f"gist tokens: the prompt compressed into the cached K/V of {k} gist token{'s' * (k > 1)}",
+        )
+        for k in (1, 2, 5)
+    ],
     (
         "llmlingua2",
         "agents.lingua_agent:make_lingua_agent",
@@ -117,11 +126,17 @@ for _name, _target, _description in [
     ],
     (
         "icae",
-        "agents.registry:_not_yet",
-        "ICAE: the prompt encoded into memory slots read by the frozen model",
+        "agents.icae_agent:make_icae_agent",
+        "ICAE: the prompt encoded into memory slots (4x fewer) read by the frozen model",
     ),
 ]:
     register(_name, _target, _description)
+
+
+def gist_k(name: str) -> int | None:
+    """The number of gist tokens an agent's name fixes (``gist-5`` -> 5); None for any other name."""
+    match = re.fullmatch(r"gist-(\d+)", name)
+    return int(match.group(1)) if match else None
 
 
 def list_agents() -> list[tuple[str, str]]:
@@ -189,10 +204,6 @@ def _student(name: str, *, env_name: str, model: str | None, adapter: str | None
         use_prompt=False,
         options=options,
     )
-
-
-def _not_yet(name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any) -> Agent:
-    raise NotImplementedError(f"agent {name!r} ({_REGISTRY[name].description}) is not implemented yet")
 
 
 def resolve_adapter(agent: str, env_name: str, adapter: str | Path | None) -> Path:

@@ -3,7 +3,8 @@
 ``harness.run --agent gcd`` with no ``--adapter`` on a local model asks here for one adapter per env, keyed
 by the model's fingerprint, the method, the env and the recipe (``train.students.build``), exactly as
 ``python -m harness.train --method gcd --env ...`` would build them. The compression agents
-(``llmlingua2-50``, ``gist``, ...) get their per-env compressor folder the same way (``train.compress``).
+(``llmlingua2-50``, ``gist-2``, ``icae``, ...) get their per-env compressor folder the same way
+(``train.compress``; ``gist-K`` builds the k = K gists, as ``--method gist --gist-k K`` does).
 
 Example::
 
@@ -56,6 +57,7 @@ def student_adapters(config: Any) -> dict[str, str]:
 def compressors(config: Any, method: str) -> dict[str, str]:
     """Per env, the folder of compressor ``method`` (``train.compress``) on ``config.model``, built when
     missing, exactly as ``python -m harness.train --method METHOD --env ...`` builds it."""
+    from train.compress import agent_recipe
     from train.compress.build import build_compressor
     from train.compress.config import CompressConfig
     from train.students.build import AdapterMissing
@@ -64,7 +66,7 @@ def compressors(config: Any, method: str) -> dict[str, str]:
     device = resolve_device("auto")
     folders: dict[str, str] = {}
     for env in config.envs:
-        recipe = CompressConfig.default(method, env, device=device)
+        recipe = CompressConfig.default(method, env, device=device, **agent_recipe(config.agent))
         make_env = env_factory(env, split="train", limit=recipe.data.n_inputs)
         try:
             folders[env] = str(

@@ -4,6 +4,7 @@ Examples::
 
     python -m harness.train --method gcd --env shop                      # the embedded model, cached
     python -m harness.train --method seqkd --env os,web,shop --out adapters/seqkd
+    python -m harness.train --method icae --env shop                     # ICAE: pretraining, fine-tuning
     python -m harness.train --method gcd --env os --model /models/Llama-3-8B-Instruct --device cuda \\
         --inputs llm --input-model http://127.0.0.1:8000 --reason-model http://127.0.0.1:8000
 
@@ -48,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-conversations", type=int)
     p.add_argument("--ratio", type=float, help="r of (1 - r) * PG + r * SFT (default 0.7; 0.3 on web)")
     p.add_argument("--epochs", type=float, help="passes over the training rows (with --steps unset)")
-    p.add_argument("--steps", type=int, help="optimizer steps (the CPU recipe's default: 40)")
+    p.add_argument(
+        "--steps", type=int, help="optimizer steps (students' CPU default: 40); icae: its fine-tuning steps"
+    )
+    p.add_argument("--pretrain-steps", type=int, help="icae: autoencoding + continuation steps (default 300)")
     p.add_argument("--lr", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--gist-k", type=int, help="gist: number of gist tokens (default 1)")
@@ -147,6 +151,8 @@ def _train_compressor(args: argparse.Namespace) -> int:
                 variant=args.prompt_variant,
                 data_overrides=data,
                 gist_k=args.gist_k,
+                icae_pretrain_steps=args.pretrain_steps,
+                icae_finetune_steps=args.steps if args.method == "icae" else None,
                 epochs=args.epochs,
                 lr=args.lr,
                 seed=args.seed,

@@ -23,6 +23,9 @@ NAMES = [
     "prepend-100",
     "prepend-50",
     "gist",
+    "gist-1",
+    "gist-2",
+    "gist-5",
 ]
 NAMES += ["llmlingua2", "llmlingua2-30", "llmlingua2-50", "llmlingua2-70", "icae"]
 
@@ -111,10 +114,17 @@ def test_student_loads_its_adapter(tiny_model: Path, tmp_path: Path) -> None:
         make_agent("teacher", env_name="os", model=str(tiny_model), adapter=str(tmp_path / "gcd"))
 
 
-@pytest.mark.parametrize("name", ["icae"])
-def test_later_methods_say_so(name: str) -> None:
-    with pytest.raises(NotImplementedError, match=f"agent '{name}'.*not implemented yet"):
-        make_agent(name, env_name="os", model="models/x")
+def test_compressor_agents_name_their_recipe(tmp_path: Path) -> None:
+    from train.compress import agent_recipe, compression_method
+
+    assert [compression_method(n) for n in ("gist-5", "gist", "icae")] == ["gist", "gist", "icae"]
+    assert (
+        agent_recipe("gist-5") == {"gist_k": 5} and agent_recipe("gist") == {} and agent_recipe("icae") == {}
+    )
+    with pytest.raises(FileNotFoundError, match=r"harness\.train --method icae"):
+        make_agent("icae", env_name="os", model="models/x")
+    with pytest.raises(FileNotFoundError, match="no ICAE encoder"):
+        make_agent("icae", env_name="os", model="models/x", adapter=str(tmp_path))
 
 
 def test_teacher_cached_turns_on_the_prefix_cache(tiny_model: Path) -> None:

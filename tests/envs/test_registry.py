@@ -61,7 +61,9 @@ def test_a_users_env_is_asked_the_same_way() -> None:
 
     gym_id = "promptless-extra/toy"
     if gym_id not in gym.registry:
-        gym.register(id=gym_id, entry_point="tests.harness.toy_env:AddEnv", max_episode_steps=AddEnv.max_turns)
+        gym.register(
+            id=gym_id, entry_point="tests.harness.toy_env:AddEnv", max_episode_steps=AddEnv.max_turns
+        )
     assert envs.env_class("toy") is AddEnv
     assert envs.generation_defaults("toy") == {"max_new_tokens": 256, "stop": ()}
     assert AddEnv.turn_limit() == 3

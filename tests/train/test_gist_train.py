@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from agents.base import EpisodeState
 from agents.gist_agent import make_gist_agent
+from agents.registry import clear_backends
+from harness import leaderboard
+from harness import run as run_cli
 from tests.agents.conftest import build_tiny_model
 from train.compress.config import CompressConfig
 from train.compress.gist_train import train_gist
@@ -37,3 +43,19 @@ def test_gists_train_save_and_answer(tmp_path: Path) -> None:
     state = EpisodeState("os", "t0", PROMPT, [{"role": "user", "content": "count files 9"}])
     reply = agent.reply(state)
     assert reply.usage.cached_tokens == 2 and 1 <= reply.usage.generated_tokens <= 8
+    with pytest.raises(ValueError, match="agent 'gist-5' runs 5 gist tokens"):
+        make_gist_agent("gist-5", env_name="os", model=str(tiny), adapter=str(out))
+
+    # gist-2 through harness.run, then its own leaderboard row beside gist's
+    runs = tmp_path / "runs"
+    for name in ("gist", "gist-2"):
+        argv = ["--agent", name, "--env", "shop", "--model", str(tiny), "--adapter", str(out)]
+        argv += ["--split", "dev", "--limit", "1", "--max-new-tokens", "8", "--out", str(runs / name)]
+        assert run_cli.main(argv) == 0
+        clear_backends()
+    record = json.loads((runs / "gist-2" / "episodes.jsonl").read_text().splitlines()[0])
+    assert record["agent"] == "gist-2" and record["usage"]["cached_tokens"] > 0
+    csv_path = tmp_path / "leaderboard.csv"
+    assert leaderboard.main(["--runs", str(runs), "--out", str(csv_path), "--no-plot"]) == 0
+    agents = [line.split(",")[0] for line in csv_path.read_text().splitlines()[1:]]
+    assert sorted(agents) == ["gist", "gist-2"]

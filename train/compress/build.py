@@ -5,7 +5,8 @@ Cache layout, beside the students under ``$PROMPTLESS_HOME/students/<model finge
 - ``data/<env>/<data fingerprint>/{inputs,conversations}/``: the very folders the students use and write;
 - ``<method>/<env>/<training fingerprint>/``: the artifact and its ``COMPLETE`` marker with the recipe,
   metrics and timings. For ``llmlingua2`` the artifact is the sub-folder ``CLASSIFIER_NAME`` (a name the
-  ``llmlingua`` package dispatches on); for ``gist`` it is the folder itself (LoRA adapter + gist embedding).
+  ``llmlingua`` package dispatches on); for ``gist`` it is the folder itself (LoRA adapter + gist embedding),
+  and for ``icae`` too (LoRA adapter + memory and [AE] embeddings, ``agents.icae.ICAE_FILE``).
 
 Example::
 
@@ -99,6 +100,17 @@ def build_compressor(
         from train.compress.lingua_build import build_lingua
 
         metrics = build_lingua(config, str(model_path), prompt, conversations, out, device=device, say=say)
+    elif config.method == "icae":
+        from transformers import AutoTokenizer
+
+        from train.compress.icae import corpus_texts, train_icae
+
+        say(f"pretraining corpus: {config.icae_corpus_episodes} train tasks of {config.env} (train.corpus)")
+        tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+        texts = corpus_texts(config.env, tokenizer, episodes=config.icae_corpus_episodes, seed=config.seed)
+        metrics = train_icae(
+            config, str(model_path), prompt, conversations, texts, out, device=device, say=say
+        )
     else:
         from train.compress.gist_train import train_gist
 

@@ -51,15 +51,43 @@ class CompressConfig:
     lr: float = 1e-3
     epochs: float = 3.0
     batch_size: int = 8
+    # icae (train.compress.icae; lora_r, lora_alpha, lr and batch_size above are shared with gist)
+    icae_ratio: int = 4  # context tokens per memory slot
+    icae_segment: int = 128  # tokens per encoded segment (a longer prompt is cut into segments)
+    icae_pretrain_steps: int = 300  # autoencoding + continuation on corpus spans
+    icae_finetune_steps: int = 60  # the teacher's conversations with the prompt replaced by its slots
+    icae_conv_tokens: int = 1024  # fine-tuning reads each conversation's first tokens after the prompt
+    icae_ae_share: float = 0.5  # share of autoencoding spans in pretraining (the rest: continuation)
+    icae_corpus_episodes: int = 20  # train tasks of the env played into the pretraining corpus
 
     def __post_init__(self) -> None:
         if self.method not in COMPRESSION_METHODS:
             raise ValueError(
                 f"unknown compression method {self.method!r}; choose one of {COMPRESSION_METHODS}"
             )
-        for name in ("label_samples", "max_deletions", "clf_steps", "gist_k", "batch_size", "lora_r"):
+        for name in (
+            "label_samples",
+            "max_deletions",
+            "clf_steps",
+            "gist_k",
+            "batch_size",
+            "lora_r",
+            "icae_ratio",
+            "icae_conv_tokens",
+            "icae_corpus_episodes",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.icae_segment < self.icae_ratio:
+            raise ValueError(
+                f"icae_segment ({self.icae_segment}) must be at least icae_ratio ({self.icae_ratio})"
+            )
+        if min(self.icae_pretrain_steps, self.icae_finetune_steps) < 0:
+            raise ValueError("ICAE step counts cannot be negative")
+        if self.icae_pretrain_steps + self.icae_finetune_steps < 1:
+            raise ValueError("ICAE needs at least one pretraining or fine-tuning step")
+        if not 0.0 <= self.icae_ae_share <= 1.0:
+            raise ValueError(f"icae_ae_share must be in [0, 1], got {self.icae_ae_share}")
 
     @classmethod
     def default(
@@ -89,7 +117,7 @@ class CompressConfig:
         return self.data.data_fingerprint()
 
     def own_fields(self) -> dict[str, Any]:
-        """The fields that shape this method's artifact (the other method's fields are left out)."""
+        """The fields that shape this method's artifact (the other methods' fields are left out)."""
         shared = ("method", "env", "seed")
         mine = {
             "llmlingua2": (
@@ -104,6 +132,19 @@ class CompressConfig:
                 "clf_lr",
             ),
             "gist": ("gist_k", "lora_r", "lora_alpha", "lr", "epochs", "batch_size"),
+            "icae": (
+                "icae_ratio",
+                "icae_segment",
+                "icae_pretrain_steps",
+                "icae_finetune_steps",
+                "icae_conv_tokens",
+                "icae_ae_share",
+                "icae_corpus_episodes",
+                "lora_r",
+                "lora_alpha",
+                "lr",
+                "batch_size",
+            ),
         }[self.method]
         return {name: getattr(self, name) for name in shared + mine}
 

@@ -1,0 +1,149 @@
+"""The ICAE agent: the env's prompt enters as memory slots read by the frozen base model (``agents.icae``).
+
+Per distinct prompt the encoder (base model + LoRA) computes the slots once, and the frozen decoder (the
+adapter disabled) their K/V once; both are kept. Each reply is decoded against that K/V, the conversation
+following the slots as it did in fine-tuning. Accounting: the conversation's tokens plus the slots are the
+prompt tokens, the slots are ``cached_tokens`` (computed once per env, not in the FLOPs), like the gist
+agent's gists.
+
+Example::
+
+    agent = make_icae_agent("icae", env_name="os", model="models/tiny", adapter=".../icae/os/<recipe>")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+
+from agents.accounting import ModelDims, call_flops
+from agents.backends.base import cut_at_stop
+from agents.base import EpisodeState, Reply, Usage
+from agents.gist import GistCache, greedy
+from agents.gist_agent import encode_messages
+from agents.icae import ICAE_FILE, IcaeParams, frozen_decoder, prompt_slots, slots_cache
+from envs.core import Message
+
+
+class IcaeModel:
+    """Base model + encoder LoRA + memory embeddings loaded from a folder ``train.compress`` wrote;
+    thread-safe (one reply at a time: the adapter is switched off and on around decoding)."""
+
+    def __init__(self, model_path: str | Path, folder: str | Path, device: str | None = None):
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        # A Module to mypy: transformers' functools.wraps on PreTrainedModel.to hides its signature.
+        base: torch.nn.Module = AutoModelForCausalLM.from_pretrained(
+            model_path, dtype=dtype, attn_implementation="sdpa"
+        )
+        self.model = PeftModel.from_pretrained(base.to(self.device), folder, is_trainable=False).eval()
+        self.params = IcaeParams.load(Path(folder) / ICAE_FILE, self.device, dtype)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        self.dims = ModelDims.from_model(self.model)
+        eos = self.tokenizer.eos_token_id
+        self.eos_ids = [int(eos)] if eos is not None else []
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        self._caches: dict[tuple[tuple[str, str], ...], tuple[list[int], torch.Tensor, GistCache]] = {}
+        self._lock = threading.Lock()
+
+    def prompt_cache(self, prompt: list[Message]) -> tuple[list[int], torch.Tensor, GistCache]:
+        """The prompt's ids, its slots and their decoder K/V, computed once per distinct prompt."""
+        key = tuple((m["role"], m["content"]) for m in prompt)
+        if key not in self._caches:
+            ids = encode_messages(self.tokenizer, prompt, generation=False)
+            with torch.inference_mode():
+                slots = prompt_slots(self.model, self.params, ids)
+            self._caches[key] = (ids, slots, slots_cache(self.model, slots))
+        return self._caches[key]
+
+    def generate(
+        self, prompt: list[Message], messages: list[Message], max_new_tokens: int, stop: list[str]
+    ) -> Reply:
+        started = time.monotonic()
+        with self._lock:
+            prompt_ids, _, cache = self.prompt_cache(prompt)
+            full = encode_messages(self.tokenizer, prompt + messages, generation=True)
+            if full[: len(prompt_ids)] != prompt_ids:
+                raise ValueError(
+                    "the prompt tokenizes differently in context; the slots were computed from it alone"
+                )
+            conv = full[len(prompt_ids) :]
+
+            def done(_: int, tokens: list[int]) -> bool:
+                return bool(stop) and any(s in self.tokenizer.decode(tokens[-64:]) for s in stop)
+
+            with frozen_decoder(self.model):
+                tokens = greedy(self.model, cache, [conv], [max_new_tokens], self.eos_ids, self.pad_id, done)[
+                    0
+                ]
+            if tokens and tokens[-1] in self.eos_ids:
+                tokens = tokens[:-1]
+            # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
+            text, _ = cut_at_stop(cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True)), stop)
+        slots = cache.offset
+        usage = Usage(
+            calls=1,
+            prompt_tokens=len(conv) + slots,
+            cached_tokens=slots,
+            generated_tokens=len(tokens),
+            wall_s=time.monotonic() - started,
+            flops=call_flops(
+                self.dims, prompt_tokens=len(conv) + slots, cached_tokens=slots, generated_tokens=len(tokens)
+            ),
+        )
+        return Reply(text=text, usage=usage)
+
+
+class IcaeAgent:
+    """Replies from the ICAE model: the env's prompt enters only as its memory slots."""
+
+    def __init__(self, name: str, model: IcaeModel, max_new_tokens: int = 256, stop: tuple[str, ...] = ()):
+        self.name = name
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+        self.stop = tuple(stop)
+
+    def reply(self, state: EpisodeState) -> Reply:
+        messages = [{"role": m["role"], "content": m["content"]} for m in state.messages]
+        prompt = [{"role": m["role"], "content": m["content"]} for m in state.prompt]
+        return self.model.generate(prompt, messages, self.max_new_tokens, list(self.stop))  # type: ignore[arg-type]
+
+
+_MODELS: dict[tuple[str, str], IcaeModel] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def make_icae_agent(
+    name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
+) -> IcaeAgent:
+    """The registry's factory for ``icae`` (``adapter``: the folder ``train.compress`` built for the env)."""
+    from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS
+    from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE
+
+    if model is None:
+        raise ValueError(NO_MODEL_MESSAGE)
+    if adapter is None:
+        raise FileNotFoundError(
+            f"agent {name!r} needs its trained encoder; build it with `python -m harness.train --method icae "
+            f"--env {env_name}` (harness.run builds it when missing)"
+        )
+    folder = Path(adapter) / env_name if (Path(adapter) / env_name / ICAE_FILE).is_file() else Path(adapter)
+    if not (folder / ICAE_FILE).is_file():
+        raise FileNotFoundError(f"no ICAE encoder for env {env_name!r} in {str(adapter)!r} (no {ICAE_FILE})")
+    generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION)}
+    generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
+    key = (model, str(folder))
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = IcaeModel(model, folder, device=options.get("device"))
+        loaded = _MODELS[key]
+    return IcaeAgent(
+        name, loaded, max_new_tokens=generation["max_new_tokens"], stop=tuple(generation["stop"])
+    )
