@@ -131,7 +131,7 @@ def make_gist_agent(
 ) -> GistAgent:
     """The registry's factory for ``gist`` and ``gist-K`` (``adapter``: the folder ``train.compress`` built
     for the env; a ``gist-K`` name must match the k saved there)."""
-    from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS
+    from agents.model_agent import generation_for
     from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE, gist_k
 
     if model is None:
@@ -147,7 +147,7 @@ def make_gist_agent(
         k = int(torch.load(folder / GIST_FILE, map_location="cpu")["k"])
         if k != want:
             raise ValueError(f"agent {name!r} runs {want} gist tokens, but {str(folder)!r} holds {k}")
-    generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION)}
+    generation = generation_for(env_name)
     generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
     key = (model, str(folder))
     with _MODELS_LOCK:

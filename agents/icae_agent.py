@@ -124,7 +124,7 @@ def make_icae_agent(
     name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
 ) -> IcaeAgent:
     """The registry's factory for ``icae`` (``adapter``: the folder ``train.compress`` built for the env)."""
-    from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS
+    from agents.model_agent import generation_for
     from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE
 
     if model is None:
@@ -137,7 +137,7 @@ def make_icae_agent(
     folder = Path(adapter) / env_name if (Path(adapter) / env_name / ICAE_FILE).is_file() else Path(adapter)
     if not (folder / ICAE_FILE).is_file():
         raise FileNotFoundError(f"no ICAE encoder for env {env_name!r} in {str(adapter)!r} (no {ICAE_FILE})")
-    generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION)}
+    generation = generation_for(env_name)
     generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
     key = (model, str(folder))
     with _MODELS_LOCK:

@@ -98,14 +98,14 @@ def make_lingua_agent(
     name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
 ) -> CompressedPromptAgent:
     """The registry's factory for the ``llmlingua2*`` names (``adapter`` is the classifier folder)."""
-    from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS
+    from agents.model_agent import generation_for
     from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE, get_backend
 
     if model is None:
         raise ValueError(NO_MODEL_MESSAGE)
     removed = removed_share(name)
     folder = resolve_compressor(env_name, adapter)
-    generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION)}
+    generation = generation_for(env_name)
     generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
     backend = get_backend(model, None, **{k: v for k, v in options.items() if k not in AGENT_OPTIONS})
     compressor = shared_compressor(folder)

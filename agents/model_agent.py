@@ -2,17 +2,13 @@
 
 The teacher is ``ModelAgent(use_prompt=True)``; the prompt-less baseline and every trained student are
 ``use_prompt=False`` (a student's knowledge of the prompt lives in its adapter). Generation limits default
-per env (``GENERATION_DEFAULTS``), sized to the AgentBench reply formats:
-
-- ``os`` 384 new tokens: a "Think: ..." line plus an ``Act: bash`` code block, which can hold a short script.
-  Stop at ``"\\nThe output of the OS:"``: a model that goes on to invent the shell's answer has ended its turn.
-- ``web`` 96: "Thought: ... Answer: C. Action: SELECT Value: ..." is a few short lines. Stop at ``"\\n'''"``,
-  the start of the next (invented) HTML observation.
-- ``shop`` 96: "Thought:\\nI think ...\\n\\nAction:\\nclick[...]" is short too. Stop at ``"\\nObservation:"``.
+to what the env declares (``max_new_tokens`` and ``stop_sequences`` on its ``TextEnv`` class, through
+``generation_for``): each is sized to the env's reply format, and its stop strings end a reply where the
+model would start to invent the env's next observation.
 
 Example::
 
-    agent = ModelAgent("teacher", backend, use_prompt=True, **GENERATION_DEFAULTS["shop"])
+    agent = ModelAgent("teacher", backend, use_prompt=True, **generation_for("shop"))
     reply = agent.reply(state)
 """
 
@@ -24,14 +20,18 @@ from typing import Any
 from agents.backends.base import Backend
 from agents.base import EpisodeState, Reply
 
-#: Per-env defaults for ``max_new_tokens`` and ``stop`` (see the module docstring for why).
-GENERATION_DEFAULTS: dict[str, dict[str, Any]] = {
-    "os": {"max_new_tokens": 384, "stop": ("\nThe output of the OS:",)},
-    "web": {"max_new_tokens": 96, "stop": ("\n'''",)},
-    "shop": {"max_new_tokens": 96, "stop": ("\nObservation:",)},
-}
-#: For an env without tuned defaults (a user's own): a generous limit and no stop string.
+#: For an env that no registry can name: a generous limit and no stop string.
 FALLBACK_GENERATION: dict[str, Any] = {"max_new_tokens": 256, "stop": ()}
+
+
+def generation_for(env_name: str) -> dict[str, Any]:
+    """``max_new_tokens`` and ``stop`` as env ``env_name`` declares them (``envs.generation_defaults``)."""
+    import envs
+
+    try:
+        return envs.generation_defaults(env_name)
+    except ValueError:
+        return dict(FALLBACK_GENERATION)
 
 
 class ModelAgent:

@@ -14,7 +14,7 @@ Example::
     agent = make_agent("gcd", env_name="os", model="models/tiny", adapter="adapters/gcd")  # adapters/gcd/os/
 
 Options (``**options``): ``max_new_tokens`` and ``stop`` for the agent (defaults per env in
-``agents.model_agent.GENERATION_DEFAULTS``); ``device``, ``dtype``, ``load_in_4bit``, ``prefix_cache``,
+the env's own, ``agents.model_agent.generation_for``); ``device``, ``dtype``, ``load_in_4bit``, ``prefix_cache``,
 ``max_batch``, ``truncation`` for a local model; ``api_key``, ``timeout``, ``retries``, ``model_name`` (the
 served model's id) for a server; ``temperature`` for both (0, the default, is greedy).
 """
@@ -232,14 +232,14 @@ def _model_agent(
     use_prompt: bool,
     options: dict[str, Any],
 ) -> Agent:
-    from agents.model_agent import FALLBACK_GENERATION, GENERATION_DEFAULTS, ModelAgent
+    from agents.model_agent import ModelAgent, generation_for
 
     if model is None:
         raise ValueError(NO_MODEL_MESSAGE)
     agent_options = {k: v for k, v in options.items() if k in AGENT_OPTIONS}
     backend_options = {k: v for k, v in options.items() if k not in AGENT_OPTIONS}
     # A user's own env (a harness plugin) has no tuned defaults: it gets the generic ones.
-    generation = {**GENERATION_DEFAULTS.get(env_name, FALLBACK_GENERATION), **agent_options}
+    generation = {**generation_for(env_name), **agent_options}
     backend = get_backend(model, adapter, **backend_options)
     return ModelAgent(name, backend, use_prompt=use_prompt, **generation)
 

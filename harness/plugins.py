@@ -133,16 +133,23 @@ class EnvFactory:
         kwargs = dict(self.kwargs)
         if self.entry_point is None:
             return envs.make(self.name, **kwargs)
-        gym_id = f"promptless-extra/{self.name}"
-        if gym_id not in gym.registry:
-            cls = load_object(self.entry_point)
-            gym.register(
-                id=gym_id,
-                entry_point=self.entry_point,
-                max_episode_steps=getattr(cls, "max_turns", None),
-                disable_env_checker=True,
-            )
-        return gym.make(gym_id, **kwargs)
+        return gym.make(register_extra_env(self.name, self.entry_point), **kwargs)
+
+
+def register_extra_env(name: str, entry_point: str) -> str:
+    """Register a user's env with Gymnasium as ``promptless-extra/<name>`` (its ``max_turns`` as the turn
+    limit) and return the id, so that everything that asks the env class (``envs.env_class``: its parser,
+    generation limits, turn limit) finds it as it finds a built-in one."""
+    gym_id = f"promptless-extra/{name}"
+    if gym_id not in gym.registry:
+        cls = load_object(entry_point)
+        gym.register(
+            id=gym_id,
+            entry_point=entry_point,
+            max_episode_steps=getattr(cls, "max_turns", None),
+            disable_env_checker=True,
+        )
+    return gym_id
 
 
 def env_factory(name: str, **kwargs: Any) -> EnvFactory:
@@ -168,6 +175,9 @@ class AgentFactory:
 
     def __call__(self) -> Agent:
         kwargs: dict[str, Any] = dict(self.options)
+        extra = extra_envs().get(self.env_name)
+        if extra is not None:  # the agent asks its env class for its generation limits
+            register_extra_env(self.env_name, extra)
         if self.entry_point is None:
             make = _registry().make_agent
             agent = make(self.name, env_name=self.env_name, model=self.model, adapter=self.adapter, **kwargs)

@@ -6,7 +6,7 @@ import pytest
 
 from agents.backends.hf import HFBackend
 from agents.base import Agent, EpisodeState
-from agents.model_agent import GENERATION_DEFAULTS, ModelAgent
+from agents.model_agent import FALLBACK_GENERATION, ModelAgent, generation_for
 
 PROMPT = [
     {"role": "user", "content": "You are web shopping. Respond with Thought: and Action: lines."},
@@ -44,9 +44,9 @@ def test_episode_must_end_with_an_observation() -> None:
         agent.reply(_state([{"role": "user", "content": "obs"}, {"role": "assistant", "content": "act"}]))
 
 
-def test_per_env_defaults_are_documented() -> None:
-    assert set(GENERATION_DEFAULTS) == {"os", "web", "shop"}
-    assert GENERATION_DEFAULTS["os"]["max_new_tokens"] == 384
-    assert GENERATION_DEFAULTS["web"]["max_new_tokens"] == GENERATION_DEFAULTS["shop"]["max_new_tokens"] == 96
+def test_generation_limits_are_the_envs_own() -> None:
+    assert generation_for("os") == {"max_new_tokens": 384, "stop": ("\nThe output of the OS:",)}
+    assert generation_for("web")["max_new_tokens"] == generation_for("shop")["max_new_tokens"] == 96
+    assert generation_for("no-such-env") == FALLBACK_GENERATION
     with pytest.raises(TypeError, match="not a string"):
         ModelAgent("x", backend=None, use_prompt=False, stop="\n")  # type: ignore[arg-type]
