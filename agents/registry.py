@@ -21,16 +21,13 @@ served model's id) for a server; ``temperature`` for both (0, the default, is gr
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agents.base import Agent
+from envs.lazy import LazyRegistry, TargetError
 
 AGENT_OPTIONS = frozenset({"max_new_tokens", "stop"})
 HF_OPTIONS = frozenset(
@@ -42,30 +39,14 @@ NO_MODEL_MESSAGE = (
 )
 
 
-@dataclass(frozen=True)
-class AgentSpec:
-    """A registered agent: ``target`` is ``"module:callable"``, imported only when the agent is made.
-
-    The callable is called as ``target(name, env_name=..., model=..., adapter=..., **options)``.
-    """
-
-    name: str
-    description: str
-    target: str
-
-    def load(self) -> Callable[..., Agent]:
-        module_name, _, attr = self.target.partition(":")
-        return getattr(importlib.import_module(module_name), attr)
-
-
-_REGISTRY: dict[str, AgentSpec] = {}
+#: Agent names to ``"module:factory"`` targets, imported when an agent of that name is made. A factory is
+#: called as ``factory(name, env_name=..., model=..., adapter=..., **options)``.
+AGENTS = LazyRegistry("agent")
 
 
 def register(name: str, target: str, description: str) -> None:
     """Add an agent kind (or replace one): ``target`` is ``"module:callable"``."""
-    if ":" not in target:
-        raise ValueError(f"target must look like 'module:callable', got {target!r}")
-    _REGISTRY[name] = AgentSpec(name, description, target)
+    AGENTS.register(name, target, description)
 
 
 for _name, _target, _description in [
@@ -141,27 +122,20 @@ def gist_k(name: str) -> int | None:
 
 def list_agents() -> list[tuple[str, str]]:
     """(name, one-line description) of every registered agent, in registration order."""
-    return [(spec.name, spec.description) for spec in _REGISTRY.values()]
-
-
-def get_spec(name: str) -> AgentSpec:
-    """The spec called ``name``; a typo gets the closest names suggested."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown agent {name!r}{hint} (known agents: {', '.join(_REGISTRY)})") from None
+    return [(entry.name, entry.description) for entry in AGENTS.entries()]
 
 
 def make_agent(
     name: str, *, env_name: str, model: str | None, adapter: str | None = None, **options: Any
 ) -> Agent:
     """Make the agent ``name`` for env ``env_name`` (see the module docstring for ``model`` and options)."""
-    spec = get_spec(name)
+    try:
+        factory = AGENTS.load(name)
+    except TargetError as exc:
+        raise ValueError(str(exc)) from None
     model = None if model is None else str(model)  # a pathlib.Path is welcome too
     adapter = None if adapter is None else str(adapter)
-    return spec.load()(name, env_name=env_name, model=model, adapter=adapter, **options)
+    return factory(name, env_name=env_name, model=model, adapter=adapter, **options)
 
 
 # ------------------------------------------------------------------------------------------------- factories

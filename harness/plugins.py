@@ -19,10 +19,8 @@ and agents from them.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,8 @@ import gymnasium as gym
 
 import envs
 from agents.base import Agent
+from envs import lazy
+from envs.lazy import did_you_mean
 
 EXTRA_ENVS_VAR = "PROMPTLESS_EXTRA_ENVS"
 EXTRA_AGENTS_VAR = "PROMPTLESS_EXTRA_AGENTS"
@@ -39,27 +39,12 @@ class UsageError(Exception):
     """Bad input from the user: the CLI prints the message as one line and exits with status 2."""
 
 
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """A " (did you mean 'x'?)" hint for a typo, or "" when nothing is close."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def load_object(target: str) -> Any:
-    """Import ``"module:attr"`` and return the attribute, with a clear error when either is missing."""
-    module_name, sep, attr = target.partition(":")
-    if not sep or not module_name or not attr:
-        raise UsageError(f"bad entry point {target!r}: expected 'module:attr'")
+    """``envs.lazy.load_object``, its failure a one-line usage error (the CLI exits with status 2)."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"cannot import {module_name!r} for entry point {target!r}: {exc}") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise UsageError(
-            f"module {module_name!r} has no attribute {attr!r} (entry point {target!r})"
-        ) from None
+        return lazy.load_object(target)
+    except lazy.TargetError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _parse_entry_points(var: str, name_attr: str) -> dict[str, str]:

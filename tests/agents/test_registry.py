@@ -46,7 +46,7 @@ def test_every_agent_is_listed_with_a_description() -> None:
 def test_a_typo_suggests_the_right_name() -> None:
     with pytest.raises(ValueError, match="did you mean 'teacher'"):
         make_agent("techer", env_name="os", model=None)
-    with pytest.raises(ValueError, match=r"unknown agent 'zzz' \(known agents: oracle, teacher"):
+    with pytest.raises(ValueError, match=r"unknown agent 'zzz'; choose from \['oracle', 'teacher'"):
         make_agent("zzz", env_name="os", model=None)
 
 
