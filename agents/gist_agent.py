@@ -24,7 +24,8 @@ import torch
 
 from agents.accounting import ModelDims, call_flops
 from agents.backends.base import cut_at_stop
-from agents.base import EpisodeState, Reply, Usage
+from agents.base import Reply, Usage
+from agents.compressed_agent import CompressedPromptAgent, compressor_folder, generation_options, shared_model
 from agents.gist import GIST_FILE, GistCache, gist_cache, greedy
 from envs.core import Message
 
@@ -107,53 +108,22 @@ def encode_messages(tokenizer: Any, messages: list[Message], generation: bool) -
     return tokenizer(text + (PLAIN_GENERATION_PROMPT if generation else ""))["input_ids"]
 
 
-class GistAgent:
-    """Replies from the gist model: the env's prompt enters only as its gists' K/V."""
-
-    def __init__(self, name: str, model: GistModel, max_new_tokens: int = 256, stop: tuple[str, ...] = ()):
-        self.name = name
-        self.model = model
-        self.max_new_tokens = max_new_tokens
-        self.stop = tuple(stop)
-
-    def reply(self, state: EpisodeState) -> Reply:
-        messages = [{"role": m["role"], "content": m["content"]} for m in state.messages]
-        prompt = [{"role": m["role"], "content": m["content"]} for m in state.prompt]
-        return self.model.generate(prompt, messages, self.max_new_tokens, list(self.stop))  # type: ignore[arg-type]
-
-
-_MODELS: dict[tuple[str, str], GistModel] = {}
-_MODELS_LOCK = threading.Lock()
-
-
 def make_gist_agent(
     name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
-) -> GistAgent:
+) -> CompressedPromptAgent:
     """The registry's factory for ``gist`` and ``gist-K`` (``adapter``: the folder ``train.compress`` built
     for the env; a ``gist-K`` name must match the k saved there)."""
-    from agents.model_agent import generation_for
-    from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE, gist_k
+    from agents.registry import NO_MODEL_MESSAGE, gist_k
 
     if model is None:
         raise ValueError(NO_MODEL_MESSAGE)
-    if adapter is None:
-        raise FileNotFoundError(
-            f"agent {name!r} needs its trained gists; build them with `python -m harness.train --method gist "
-            f"--env {env_name}` (harness.run builds them when missing)"
-        )
-    folder = Path(adapter) / env_name if (Path(adapter) / env_name / GIST_FILE).is_file() else Path(adapter)
+    folder = compressor_folder(name, env_name, adapter, artifact=GIST_FILE, method="gist")
     want = gist_k(name)
-    if want is not None and (folder / GIST_FILE).is_file():
+    if want is not None:
         k = int(torch.load(folder / GIST_FILE, map_location="cpu")["k"])
         if k != want:
             raise ValueError(f"agent {name!r} runs {want} gist tokens, but {str(folder)!r} holds {k}")
-    generation = generation_for(env_name)
-    generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
-    key = (model, str(folder))
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = GistModel(model, folder, device=options.get("device"))
-        loaded = _MODELS[key]
-    return GistAgent(
-        name, loaded, max_new_tokens=generation["max_new_tokens"], stop=tuple(generation["stop"])
+    loaded = shared_model(
+        ("gist", model, str(folder)), lambda: GistModel(model, folder, device=options.get("device"))
     )
+    return CompressedPromptAgent(name, loaded, **generation_options(env_name, options))

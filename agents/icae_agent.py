@@ -22,7 +22,8 @@ import torch
 
 from agents.accounting import ModelDims, call_flops
 from agents.backends.base import cut_at_stop
-from agents.base import EpisodeState, Reply, Usage
+from agents.base import Reply, Usage
+from agents.compressed_agent import CompressedPromptAgent, compressor_folder, generation_options, shared_model
 from agents.gist import GistCache, greedy
 from agents.gist_agent import encode_messages
 from agents.icae import ICAE_FILE, IcaeParams, frozen_decoder, prompt_slots, slots_cache
@@ -101,49 +102,16 @@ class IcaeModel:
         return Reply(text=text, usage=usage)
 
 
-class IcaeAgent:
-    """Replies from the ICAE model: the env's prompt enters only as its memory slots."""
-
-    def __init__(self, name: str, model: IcaeModel, max_new_tokens: int = 256, stop: tuple[str, ...] = ()):
-        self.name = name
-        self.model = model
-        self.max_new_tokens = max_new_tokens
-        self.stop = tuple(stop)
-
-    def reply(self, state: EpisodeState) -> Reply:
-        messages = [{"role": m["role"], "content": m["content"]} for m in state.messages]
-        prompt = [{"role": m["role"], "content": m["content"]} for m in state.prompt]
-        return self.model.generate(prompt, messages, self.max_new_tokens, list(self.stop))  # type: ignore[arg-type]
-
-
-_MODELS: dict[tuple[str, str], IcaeModel] = {}
-_MODELS_LOCK = threading.Lock()
-
-
 def make_icae_agent(
     name: str, *, env_name: str, model: str | None, adapter: str | None, **options: Any
-) -> IcaeAgent:
+) -> CompressedPromptAgent:
     """The registry's factory for ``icae`` (``adapter``: the folder ``train.compress`` built for the env)."""
-    from agents.model_agent import generation_for
-    from agents.registry import AGENT_OPTIONS, NO_MODEL_MESSAGE
+    from agents.registry import NO_MODEL_MESSAGE
 
     if model is None:
         raise ValueError(NO_MODEL_MESSAGE)
-    if adapter is None:
-        raise FileNotFoundError(
-            f"agent {name!r} needs its trained encoder; build it with `python -m harness.train --method icae "
-            f"--env {env_name}` (harness.run builds it when missing)"
-        )
-    folder = Path(adapter) / env_name if (Path(adapter) / env_name / ICAE_FILE).is_file() else Path(adapter)
-    if not (folder / ICAE_FILE).is_file():
-        raise FileNotFoundError(f"no ICAE encoder for env {env_name!r} in {str(adapter)!r} (no {ICAE_FILE})")
-    generation = generation_for(env_name)
-    generation |= {k: v for k, v in options.items() if k in AGENT_OPTIONS}
-    key = (model, str(folder))
-    with _MODELS_LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = IcaeModel(model, folder, device=options.get("device"))
-        loaded = _MODELS[key]
-    return IcaeAgent(
-        name, loaded, max_new_tokens=generation["max_new_tokens"], stop=tuple(generation["stop"])
+    folder = compressor_folder(name, env_name, adapter, artifact=ICAE_FILE, method="icae")
+    loaded = shared_model(
+        ("icae", model, str(folder)), lambda: IcaeModel(model, folder, device=options.get("device"))
     )
+    return CompressedPromptAgent(name, loaded, **generation_options(env_name, options))

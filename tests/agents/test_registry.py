@@ -123,7 +123,7 @@ def test_compressor_agents_name_their_recipe(tmp_path: Path) -> None:
     )
     with pytest.raises(FileNotFoundError, match=r"harness\.train --method icae"):
         make_agent("icae", env_name="os", model="models/x")
-    with pytest.raises(FileNotFoundError, match="no ICAE encoder"):
+    with pytest.raises(FileNotFoundError, match="no icae compressor for env"):
         make_agent("icae", env_name="os", model="models/x", adapter=str(tmp_path))
 
 

@@ -1,0 +1,84 @@
+"""What the agents that read a compressed prompt share (``gist``, ``icae``): the agent, the lookup of the
+compressor folder ``train.compress`` built for an env, and one loaded model per (base model, folder), so that
+the episodes of a run share its weights and its cached prompt.
+
+Example::
+
+    folder = compressor_folder("icae", "shop", "adapters/icae", artifact="icae.pt", method="icae")
+    agent = CompressedPromptAgent("icae", shared_model((model, str(folder)), lambda: IcaeModel(model, folder)),
+                                  **generation_options("shop", {}))
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from agents.base import EpisodeState, Reply
+
+
+class PromptCompressingModel(Protocol):
+    """A model that decodes a reply from the conversation and its prompt's compressed form."""
+
+    def generate(
+        self,
+        prompt: list[dict[str, str]],
+        messages: list[dict[str, str]],
+        max_new_tokens: int,
+        stop: list[str],
+    ) -> Reply: ...
+
+
+class CompressedPromptAgent:
+    """Replies from a model that sees the env's prompt only in its compressed form (gist K/V, ICAE slots)."""
+
+    def __init__(
+        self, name: str, model: PromptCompressingModel, max_new_tokens: int = 256, stop: tuple[str, ...] = ()
+    ):
+        self.name = name
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+        self.stop = tuple(stop)
+
+    def reply(self, state: EpisodeState) -> Reply:
+        messages = [{"role": m["role"], "content": m["content"]} for m in state.messages]
+        prompt = [{"role": m["role"], "content": m["content"]} for m in state.prompt]
+        return self.model.generate(prompt, messages, self.max_new_tokens, list(self.stop))
+
+
+def compressor_folder(name: str, env_name: str, adapter: str | None, *, artifact: str, method: str) -> Path:
+    """``adapter/<env>/`` or ``adapter`` itself, whichever holds ``artifact``; a clear error otherwise."""
+    if adapter is None:
+        raise FileNotFoundError(
+            f"agent {name!r} needs its trained compressor; build it with `python -m harness.train --method "
+            f"{method} --env {env_name}` (harness.run builds it when missing)"
+        )
+    for folder in (Path(adapter) / env_name, Path(adapter)):
+        if (folder / artifact).is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no {method} compressor for env {env_name!r} in {str(adapter)!r} (no {artifact})"
+    )
+
+
+def generation_options(env_name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The env's generation limits, overridden by the agent options the user gave."""
+    from agents.model_agent import generation_for
+    from agents.registry import AGENT_OPTIONS
+
+    generation = generation_for(env_name) | {k: v for k, v in options.items() if k in AGENT_OPTIONS}
+    return {"max_new_tokens": generation["max_new_tokens"], "stop": tuple(generation["stop"])}
+
+
+_MODELS: dict[tuple[str, ...], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def shared_model(key: tuple[str, ...], load: Callable[[], Any]) -> Any:
+    """The model loaded for ``key`` in this process, loading it on first use."""
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = load()
+        return _MODELS[key]
