@@ -147,3 +147,14 @@ def test_the_shell_helpers_pass_shellcheck(name: str) -> None:
     path = resources.files("envs.os_shell.sandbox").joinpath(name)
     proc = subprocess.run([shellcheck, "--format=gcc", str(path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_bad_requests_are_refused_before_anything_runs(box: Sandbox) -> None:
+    with pytest.raises(ValueError, match="non-empty list of strings"):
+        box.exec([])
+    with pytest.raises(ValueError, match="non-empty list of strings"):
+        box.exec("ls -l")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        box.exec(["true"], timeout=0)
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        box.shell("true", timeout=-1)

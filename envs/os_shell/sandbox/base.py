@@ -85,5 +85,14 @@ class Sandbox(Protocol):
     def close(self) -> None: ...
 
 
+def check_exec_request(argv: object, timeout: float) -> None:
+    """What every provider refuses before running anything: an argv that is not a non-empty list of
+    strings, and a timeout that is not positive."""
+    if not isinstance(argv, list) or not argv or not all(isinstance(arg, str) for arg in argv):
+        raise ValueError(f"argv must be a non-empty list of strings, got {argv!r}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+
+
 class SandboxError(RuntimeError):
     """The sandbox could not be created or its shell could not be (re)started."""

@@ -18,7 +18,13 @@ import docker
 import docker.errors
 
 from envs.os_shell.sandbox.attached import AttachedExec
-from envs.os_shell.sandbox.base import ExecResult, SandboxError, SandboxLimits, ShellResult
+from envs.os_shell.sandbox.base import (
+    ExecResult,
+    SandboxError,
+    SandboxLimits,
+    ShellResult,
+    check_exec_request,
+)
 from envs.os_shell.sandbox.client import (
     HOSTNAME,
     LABEL,
@@ -148,10 +154,7 @@ class DockerSandbox:
         timeout: float = 30.0,
     ) -> ExecResult:
         """Run ``argv`` (no shell parsing) with optional stdin, cwd (relative: to /root) and environment."""
-        if not argv or not all(isinstance(arg, str) for arg in argv):
-            raise ValueError(f"argv must be a non-empty list of strings, got {argv!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
+        check_exec_request(argv, timeout)
         self._check_open()
         if cwd is not None and not cwd.startswith("/"):
             cwd = f"/root/{cwd}"  # relative paths are relative to /root, as in write_file and read_file

@@ -29,7 +29,13 @@ import tempfile
 import threading
 from pathlib import Path
 
-from envs.os_shell.sandbox.base import ExecResult, SandboxError, SandboxLimits, ShellResult
+from envs.os_shell.sandbox.base import (
+    ExecResult,
+    SandboxError,
+    SandboxLimits,
+    ShellResult,
+    check_exec_request,
+)
 from envs.os_shell.sandbox.docker_sandbox import EXEC_WRAPPER
 
 # Restore the saved state, run the command with stdin from /dev/null, save the state again. Bash's own
@@ -116,10 +122,7 @@ class LocalSandbox:
         timeout: float = 30.0,
     ) -> ExecResult:
         """Run ``argv`` (no shell parsing) with optional stdin, cwd (relative) and extra environment."""
-        if not argv or not all(isinstance(arg, str) for arg in argv):
-            raise ValueError(f"argv must be a non-empty list of strings, got {argv!r}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
+        check_exec_request(argv, timeout)
         self._check_open()
         where = self.root if cwd is None else self._path(cwd)
         if not where.is_dir():
