@@ -240,9 +240,10 @@ def env_record(ep: Episode) -> dict[str, Any]:
     }
 
 
-def episode_seed(config: CorpusConfig, env_name: str, task_index: int) -> int:
-    """Reset seed of a task's episodes: the same under every variant, so that each variant replays the same
-    episode (same observations, same actions) and only the prompt and the reply format differ."""
+def corpus_seed(config: CorpusConfig, env_name: str, task_index: int) -> int:
+    """Reset seed of a corpus task's episode: the same under every variant, so that each variant replays the
+    same episode (same observations, same actions) and only the prompt and the reply format differ. Not
+    ``agents.rollout.episode_seed`` (a run's seed per task id): the corpus's values are fixed by its hash."""
     env_index = ("os", "web", "shop").index(env_name) if env_name in ("os", "web", "shop") else 3
     return config.seed * 10_000_000 + env_index * 1_000_000 + task_index
 
@@ -295,7 +296,7 @@ def play_env(
     def run(job: tuple[int, str]) -> list[Episode]:
         ti, tid = job
         env = pool.get(variants[0])
-        return play_oracle_variants(env, tid, episode_seed(config, env_name, ti), env_name, variants)
+        return play_oracle_variants(env, tid, corpus_seed(config, env_name, ti), env_name, variants)
 
     results: dict[int, list[Episode]] = {}
     errors: list[str] = []
