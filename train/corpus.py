@@ -329,32 +329,26 @@ def opens_top_result(ep: Episode) -> bool:
     the first kind only; every kept episode still scores full reward.
     """
     from envs.web_shop.pages import BACK, NEXT, PREV
-    from envs.web_shop.protocol import InvalidAction, parse_reply
+    from envs.web_shop.protocol import (
+        InvalidAction,
+        is_first_results_page,
+        observation_clickables,
+        parse_reply,
+    )
 
     controls = {BACK, NEXT, PREV}
     for before, reply in zip(ep.messages[0::2], ep.messages[1::2], strict=False):
-        if not before["content"].count("Page 1 (Total results"):
-            continue  # not the first results page of a search
+        if not is_first_results_page(before["content"]):
+            continue
         try:
             action = parse_reply(reply["content"], ep.variant)
         except InvalidAction:
             return False
-        listed = _clickables(before["content"])
+        listed = observation_clickables(before["content"])
         products = [c for c in listed if c not in controls]
         if action.kind == "click" and action.argument not in controls and products[:1] != [action.argument]:
             return False
     return True
-
-
-def _clickables(observation: str) -> list[str]:
-    """The ``clickables`` list of a shop observation (its last JSON object)."""
-    start = observation.rfind('{"has_search_bar"')
-    if start < 0:
-        return []
-    try:
-        return list(json.loads(observation[start:].strip()).get("clickables", []))
-    except ValueError:
-        return []
 
 
 #: Per env, which oracle episodes make consistent demonstrations (see each predicate's docstring).

@@ -113,6 +113,22 @@ def render_observation(page_text: str, has_search_bar: bool, clickables: Sequenc
     )
 
 
+def observation_clickables(observation: str) -> list[str]:
+    """The ``clickables`` of an observation that ``render_observation`` wrote ([] when it lists none)."""
+    start = observation.rfind('{"has_search_bar"')
+    if start < 0:
+        return []
+    try:
+        return list(json.loads(observation[start:].strip()).get("clickables", []))
+    except ValueError:
+        return []
+
+
+def is_first_results_page(observation: str) -> bool:
+    """Whether an observation shows the first page of a search's results."""
+    return "Page 1 (Total results" in observation
+
+
 class Syntax(Protocol):
     """How one variant writes actions: the prompt's instruction and demo, the parser and the renderer."""
 

@@ -162,14 +162,17 @@ def _shop_episode(variant: str, task_index: int) -> Any:
 
 @pytest.mark.parametrize("variant", ["agentbench", "json", "react"])
 def test_shop_demonstrations_open_the_top_result_or_are_left_out(variant):
-    from train.corpus import _clickables, opens_top_result
+    from envs.web_shop.protocol import observation_clickables
+    from train.corpus import opens_top_result
 
     verdicts = []
     for i in range(12):
         ep = _shop_episode(variant, i)
         at = next(i for i, m in enumerate(ep.messages) if "Page 1 (Total results" in m["content"])
         top = next(
-            c for c in _clickables(ep.messages[at]["content"]) if c not in ("Back to Search", "Next >")
+            c
+            for c in observation_clickables(ep.messages[at]["content"])
+            if c not in ("Back to Search", "Next >")
         )
         opened = PARSERS["shop"](ep.messages[at + 1]["content"], variant)
         assert opens_top_result(ep) == (opened == ("click", top)), (i, opened, top)
