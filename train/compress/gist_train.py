@@ -26,8 +26,8 @@ import torch
 from agents.gist import GIST_FILE, gist_cache, masked_forward
 from envs.core import Message
 from train.compress.config import CompressConfig
-from train.students.dataset import conversation_views
-from train.students.examples import IGNORE, encode_chat, render
+from train.compress.rows import prompt_and_conversations
+from train.students.examples import IGNORE
 from train.students.losses import token_ce
 
 
@@ -35,18 +35,13 @@ def gist_rows(
     tokenizer: Any, prompt: Sequence[Message], conversations: Sequence[dict[str, Any]], k: int, max_len: int
 ) -> tuple[list[int], list[tuple[list[int], list[int]]]]:
     """The prompt's ids and, per conversation view, (ids, labels) of prompt + k gist slots + conversation."""
-    plain = not getattr(tokenizer, "chat_template", None)
-    prompt_ids = tokenizer(render(tokenizer, prompt), add_special_tokens=plain)["input_ids"]
+    prompt_ids, encoded = prompt_and_conversations(tokenizer, prompt, conversations)
     p = len(prompt_ids)
-    rows = []
-    for item in conversations:
-        if item.get("error"):
-            continue
-        for messages in conversation_views(item, independent_turns=False):
-            ex = encode_chat(tokenizer, list(prompt) + messages, skip=len(prompt))
-            if ex.input_ids[:p] != prompt_ids or len(ex.input_ids) + k > max_len or not ex.trained:
-                continue  # the prompt must tokenize alike alone and in context, or the gists see another one
-            rows.append((prompt_ids + [0] * k + ex.input_ids[p:], [IGNORE] * (p + k) + ex.labels[p:]))
+    rows = [
+        (prompt_ids + [0] * k + ex.input_ids[p:], [IGNORE] * (p + k) + ex.labels[p:])
+        for ex in encoded
+        if len(ex.input_ids) + k <= max_len and ex.trained
+    ]
     return prompt_ids, rows
 
 

@@ -38,8 +38,8 @@ from agents.icae import ICAE_FILE, IcaeParams, decoder_logits, encode_segments, 
 from envs.core import Message
 from train.compress.config import CompressConfig
 from train.compress.gist_train import kv_bytes
-from train.students.dataset import conversation_views
-from train.students.examples import IGNORE, encode_chat, render
+from train.compress.rows import prompt_and_conversations
+from train.students.examples import IGNORE, render
 from train.students.losses import token_ce
 
 
@@ -105,20 +105,13 @@ def finetune_rows(
     """The prompt's ids and, per conversation, (ids, labels) of what follows the prompt, cut to its first
     ``room`` tokens (the first turns, where the prompt's format is learnt; a 10-turn shop conversation runs
     to 5,000 tokens, too many per row for a CPU)."""
-    plain = not getattr(tokenizer, "chat_template", None)
-    prompt_ids = tokenizer(render(tokenizer, prompt), add_special_tokens=plain)["input_ids"]
+    prompt_ids, encoded = prompt_and_conversations(tokenizer, prompt, conversations)
     p = len(prompt_ids)
     rows = []
-    for item in conversations:
-        if item.get("error"):
-            continue
-        for messages in conversation_views(item, independent_turns=False):
-            ex = encode_chat(tokenizer, list(prompt) + messages, skip=len(prompt))
-            if ex.input_ids[:p] != prompt_ids:
-                continue  # the prompt must tokenize alike alone and in context: the slots stand for it
-            ids, labels = ex.input_ids[p : p + room], ex.labels[p : p + room]
-            if any(label != IGNORE for label in labels):
-                rows.append((ids, labels))
+    for ex in encoded:
+        ids, labels = ex.input_ids[p : p + room], ex.labels[p : p + room]
+        if any(label != IGNORE for label in labels):
+            rows.append((ids, labels))
     return prompt_ids, rows
 
 
