@@ -48,6 +48,25 @@ class CompressedPromptAgent:
         return self.model.generate(prompt, messages, self.max_new_tokens, list(self.stop))
 
 
+def load_compressor_model(
+    model_path: str | Path, folder: str | Path, device: str | None
+) -> tuple[Any, Any, Any, Any]:
+    """The base model (bf16 on CUDA, fp32 on CPU; sdpa, for the float masks the compressed prompt needs)
+    with the compressor's LoRA from ``folder``, frozen; its tokenizer, the torch device and the dtype."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    where = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dtype = torch.bfloat16 if where.type == "cuda" else torch.float32
+    # A Module to mypy: transformers' functools.wraps on PreTrainedModel.to hides its signature.
+    base: torch.nn.Module = AutoModelForCausalLM.from_pretrained(
+        model_path, dtype=dtype, attn_implementation="sdpa"
+    )
+    model = PeftModel.from_pretrained(base.to(where), folder, is_trainable=False).eval()
+    return model, AutoTokenizer.from_pretrained(model_path), where, dtype
+
+
 def compressor_folder(name: str, env_name: str, adapter: str | None, *, artifact: str, method: str) -> Path:
     """``adapter/<env>/`` or ``adapter`` itself, whichever holds ``artifact``; a clear error otherwise."""
     if adapter is None:

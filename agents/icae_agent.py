@@ -23,7 +23,13 @@ import torch
 from agents.accounting import ModelDims, call_flops
 from agents.backends.base import cut_at_stop
 from agents.base import Reply, Usage
-from agents.compressed_agent import CompressedPromptAgent, compressor_folder, generation_options, shared_model
+from agents.compressed_agent import (
+    CompressedPromptAgent,
+    compressor_folder,
+    generation_options,
+    load_compressor_model,
+    shared_model,
+)
 from agents.gist import GistCache, greedy
 from agents.gist_agent import encode_messages
 from agents.icae import ICAE_FILE, IcaeParams, frozen_decoder, prompt_slots, slots_cache
@@ -35,18 +41,8 @@ class IcaeModel:
     thread-safe (one reply at a time: the adapter is switched off and on around decoding)."""
 
     def __init__(self, model_path: str | Path, folder: str | Path, device: str | None = None):
-        from peft import PeftModel
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
-        # A Module to mypy: transformers' functools.wraps on PreTrainedModel.to hides its signature.
-        base: torch.nn.Module = AutoModelForCausalLM.from_pretrained(
-            model_path, dtype=dtype, attn_implementation="sdpa"
-        )
-        self.model = PeftModel.from_pretrained(base.to(self.device), folder, is_trainable=False).eval()
+        self.model, self.tokenizer, self.device, dtype = load_compressor_model(model_path, folder, device)
         self.params = IcaeParams.load(Path(folder) / ICAE_FILE, self.device, dtype)
-        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         self.dims = ModelDims.from_model(self.model)
         eos = self.tokenizer.eos_token_id
         self.eos_ids = [int(eos)] if eos is not None else []
