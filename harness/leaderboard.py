@@ -12,6 +12,9 @@ as a reference line. Rows are sorted by env (os, web, shop, then others), then s
 Writing never drops rows that were not re-run: rows already in the CSV whose (agent, env, model) the runs
 do not cover are kept, unless ``--replace``.
 
+``--markdown FILE`` (``-``: stdout) also writes the board as two Markdown tables, agents against envs: score
+± stderr, then agreement and FLOPs relative to the teacher.
+
 Example::
 
     python -m harness.leaderboard --runs results/runs --out results/leaderboard.csv
@@ -385,6 +388,40 @@ def table(rows: Sequence[Row]) -> Table:
     return t
 
 
+def markdown(rows: Sequence[Row]) -> str:
+    """The leaderboard as two Markdown tables for a README or a paper's notes: score ± stderr per (agent,
+    model) and env, then agreement and FLOPs relative to the same model's teacher ("" where none)."""
+    envs_order = sorted({r.env for r in rows}, key=_env_rank)
+    keys: list[tuple[str, str]] = []
+    for r in rows:
+        if (r.agent, r.model) not in keys:
+            keys.append((r.agent, r.model))
+    cell = {(r.agent, r.model, r.env): r for r in rows}
+
+    def grid(title: str, show: Any) -> list[str]:
+        head = f"| agent | model | {' | '.join(envs_order)} |"
+        lines = [f"{title}", "", head, "|" + " --- |" * (2 + len(envs_order))]
+        for agent, model in keys:
+            values = [show(cell.get((agent, model, env))) for env in envs_order]
+            lines.append(f"| {agent} | {model or '-'} | {' | '.join(values)} |")
+        return lines
+
+    def score(r: Row | None) -> str:
+        return "" if r is None else f"{r.score:.3f} ± {r.stderr:.3f} (n={r.episodes})"
+
+    def fidelity(r: Row | None) -> str:
+        if r is None:
+            return ""
+        agree = "" if r.agreement is None else f"agree {r.agreement:.3f}"
+        flops = "" if r.flops_vs_teacher is None else f"FLOPs {r.flops_vs_teacher:.2f}x"
+        return ", ".join(part for part in (agree, flops) if part)
+
+    return "\n".join(
+        [*grid("Score (mean ± standard error, n episodes):", score), "",
+         *grid("Agreement with the teacher's actions, FLOPs per episode relative to the teacher:", fidelity)]
+    ) + "\n"  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.leaderboard", description=__doc__.split("\n")[0])
     p.add_argument("--runs", default="results/runs", help="folder of run folders (default results/runs)")
@@ -393,6 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--plot", help="PNG to draw (default: the CSV's path with .png)")
     p.add_argument("--no-plot", action="store_true", help="skip the plot")
+    p.add_argument(
+        "--markdown", help="also write the leaderboard as Markdown tables to this file (- for stdout)"
+    )
     p.add_argument(
         "--replace",
         action="store_true",
@@ -415,6 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out.is_file() and not args.replace:
         rows = merge(read_csv(out), rows)
     write_csv(rows, out)
+    if args.markdown == "-":
+        sys.stdout.write(markdown(rows))
+    elif args.markdown:
+        Path(args.markdown).write_text(markdown(rows))
     console.print(table(rows))
     console.print(f"wrote {out}", markup=False, highlight=False)
     if not args.no_plot:

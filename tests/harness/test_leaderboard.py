@@ -216,3 +216,19 @@ def test_unknown_flops_are_a_reference_line_in_the_plot() -> None:
     plt.close(fig)
     assert any("teacher (n=2, FLOPs unknown)" in t for t in texts), texts
     assert any(t.startswith("gcd (n=2)") for t in texts), texts  # the known one is a point
+
+
+def test_markdown_tables_pivot_agents_against_envs(runs: Path, tmp_path: Path) -> None:
+    md = tmp_path / "board.md"
+    assert (
+        main(["--runs", str(runs), "--out", str(tmp_path / "lb.csv"), "--no-plot", "--markdown", str(md)])
+        == 0
+    )
+    lines = md.read_text().splitlines()
+    assert lines[2] == "| agent | model | os | web |"
+    gcd = next(line for line in lines if line.startswith("| gcd |"))
+    # os: 0.5 over 4 episodes (one errored), stderr sqrt(1/3)/2; web: its own run
+    assert f"0.500 ± {math.sqrt(1 / 3) / 2:.3f} (n=4)" in gcd
+    fidelity = [line for line in lines if line.startswith("| gcd |")][1]
+    assert "FLOPs 0.50x" in fidelity  # against the os teacher; web has none, so its cell is empty
+    assert fidelity.endswith("|  |")
