@@ -4,7 +4,8 @@ Each run folder below ``--runs`` holding an ``episodes.jsonl`` contributes the l
 tasks. A row is named by the agent as recorded in the episodes and the model of the run's ``summary.json``
 (``run_model``); if two run folders hold the same (agent, env, model), the most recent one (latest
 ``finished_at``) wins and a warning names both. Numbers are per episode means; ``*_vs_teacher`` is the ratio
-to the ``teacher`` row of the same env and model (empty without one); ``agreement`` comes from the run's
+to the ``teacher`` row of the same env and model (empty without one); ``valid_actions`` is the share of the
+agent's replies the env accepted as actions (its reply format, whatever the outcome); ``agreement`` comes from the run's
 ``agreement.json`` (``harness.agreement``). Errored episodes count with score 0. FLOPs a server did not
 report are unknown: ``flops_per_episode`` and ``flops_vs_teacher`` are then blank, and the plot draws the row
 as a reference line. Rows are sorted by env (os, web, shop, then others), then score.
@@ -68,6 +69,7 @@ class Row:
     latency_s: float
     latency_vs_teacher: float | None
     errors: int
+    valid_actions: float | None  # share of the agent's replies the env accepted as actions (its format)
     agreement: float | None  # share of the teacher's turns whose action a student repeats (harness.agreement)
     run: str  # the run folder, relative to --runs
 
@@ -187,6 +189,7 @@ def collect(runs_dir: Path) -> list[Row]:
                 latency_s=s.latency_s,
                 latency_vs_teacher=None,
                 errors=s.errors,
+                valid_actions=s.valid_actions,
                 agreement=_agreement(runs_dir / label, env),
                 run=label,
             )
@@ -360,6 +363,7 @@ def table(rows: Sequence[Row]) -> Table:
         "FLOPs vs T",
         "latency s",
         "lat vs T",
+        "valid",
         "agree",
         "errors",
     )
@@ -382,6 +386,7 @@ def table(rows: Sequence[Row]) -> Table:
             ratio(r.flops_vs_teacher),
             f"{r.latency_s:.2f}",
             ratio(r.latency_vs_teacher),
+            ratio(r.valid_actions),
             ratio(r.agreement),
             str(r.errors),
         )
@@ -412,13 +417,18 @@ def markdown(rows: Sequence[Row]) -> str:
     def fidelity(r: Row | None) -> str:
         if r is None:
             return ""
+        valid = "" if r.valid_actions is None else f"valid {r.valid_actions:.2f}"
         agree = "" if r.agreement is None else f"agree {r.agreement:.3f}"
         flops = "" if r.flops_vs_teacher is None else f"FLOPs {r.flops_vs_teacher:.2f}x"
-        return ", ".join(part for part in (agree, flops) if part)
+        return ", ".join(part for part in (valid, agree, flops) if part)
 
     return "\n".join(
         [*grid("Score (mean ± standard error, n episodes):", score), "",
-         *grid("Agreement with the teacher's actions, FLOPs per episode relative to the teacher:", fidelity)]
+         *grid(
+            "Replies in the env's action format, agreement with the teacher's actions, FLOPs per episode "
+            "relative to the teacher:",
+            fidelity,
+        )]
     ) + "\n"  # fmt: skip
 
 

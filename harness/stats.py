@@ -50,6 +50,9 @@ class EnvStats:
     generated_tokens: float  # per episode
     flops_per_episode: float | None  # None: unknown
     latency_s: float  # model wall time per episode
+    #: Share of the agent's replies the env accepted as an action (its reply format, whatever the task's
+    #: outcome); None when no record says.
+    valid_actions: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,4 +80,16 @@ def env_stats(records: Iterable[dict[str, Any]]) -> EnvStats:
         generated_tokens=per_episode("generated_tokens"),
         flops_per_episode=None if None in flops else mean([float(f) for f in flops]),
         latency_s=per_episode("wall_s"),
+        valid_actions=valid_action_share(recs),
     )
+
+
+def valid_action_share(records: Iterable[dict[str, Any]]) -> float | None:
+    """The share of assistant turns whose ``action_valid`` is true, over the turns that record it."""
+    marks = [
+        bool(turn["action_valid"])
+        for r in records
+        for turn in r.get("transcript") or []
+        if turn.get("role") == "assistant" and turn.get("action_valid") is not None
+    ]
+    return sum(marks) / len(marks) if marks else None

@@ -206,7 +206,7 @@ def test_unknown_flops_are_a_reference_line_in_the_plot() -> None:
 
     same = dict(env="os", model="http://h/v1", episodes=2, stderr=0.0, score_vs_teacher=None,
                 prompt_tokens=1.0, generated_tokens=1.0, flops_vs_teacher=None, latency_s=1.0,
-                latency_vs_teacher=None, errors=0, agreement=None, run="r")  # fmt: skip
+                latency_vs_teacher=None, errors=0, valid_actions=None, agreement=None, run="r")  # fmt: skip
     rows = [
         Row(agent="teacher", score=1.0, flops_per_episode=None, **same),  # type: ignore[arg-type]
         Row(agent="gcd", score=0.5, flops_per_episode=5.0, **same),  # type: ignore[arg-type]
@@ -232,3 +232,18 @@ def test_markdown_tables_pivot_agents_against_envs(runs: Path, tmp_path: Path) -
     fidelity = [line for line in lines if line.startswith("| gcd |")][1]
     assert "FLOPs 0.50x" in fidelity  # against the os teacher; web has none, so its cell is empty
     assert fidelity.endswith("|  |")
+
+
+def test_valid_actions_is_the_share_of_replies_the_env_accepted() -> None:
+    from harness.stats import env_stats
+
+    def turn(valid: bool | None) -> dict:
+        mark = {} if valid is None else {"action_valid": valid}
+        return {"role": "assistant", "content": "x", **mark}
+
+    records = [
+        {"score": 0.0, "transcript": [{"role": "user", "content": "o"}, turn(True), turn(False), turn(True)]},
+        {"score": 1.0, "transcript": [turn(False), turn(None)]},  # a turn without a mark is not counted
+    ]
+    assert env_stats(records).valid_actions == 2 / 4
+    assert env_stats([{"score": 0.0}]).valid_actions is None

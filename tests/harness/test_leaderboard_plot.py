@@ -27,6 +27,7 @@ def _row(agent: str, env: str, model: str, flops: float, score: float, n: int = 
         latency_s=1.0,
         latency_vs_teacher=None,
         errors=errors,
+        valid_actions=None,
         agreement=None,
         run=agent,
     )
