@@ -393,14 +393,25 @@ def table(rows: Sequence[Row]) -> Table:
     return t
 
 
+def _agent_order() -> list[str]:
+    """Agents in the order ``harness.run --list`` gives them: references first, then students, compressors."""
+    from harness.plugins import UsageError, agent_names
+
+    try:
+        return agent_names()
+    except UsageError:
+        return []
+
+
 def markdown(rows: Sequence[Row]) -> str:
     """The leaderboard as two Markdown tables for a README or a paper's notes: score ± stderr per (agent,
     model) and env, then agreement and FLOPs relative to the same model's teacher ("" where none)."""
     envs_order = sorted({r.env for r in rows}, key=_env_rank)
-    keys: list[tuple[str, str]] = []
-    for r in rows:
-        if (r.agent, r.model) not in keys:
-            keys.append((r.agent, r.model))
+    order = _agent_order()
+    keys = sorted(
+        {(r.agent, r.model) for r in rows},
+        key=lambda k: (order.index(k[0]) if k[0] in order else len(order), k[0], k[1]),
+    )
     cell = {(r.agent, r.model, r.env): r for r in rows}
 
     def grid(title: str, show: Any) -> list[str]:
