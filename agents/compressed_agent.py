@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,6 +66,27 @@ def load_compressor_model(
     )
     model = PeftModel.from_pretrained(base.to(where), folder, is_trainable=False).eval()
     return model, AutoTokenizer.from_pretrained(model_path), where, dtype
+
+
+def compressed_reply(
+    text: str, dims: Any, conversation_tokens: int, compressed_tokens: int, generated: int, started: float
+) -> Reply:
+    """The reply and its accounting: the compressed prompt's positions count as cached prompt tokens."""
+    from agents.accounting import call_flops
+    from agents.base import Usage
+
+    prompt_tokens = conversation_tokens + compressed_tokens
+    usage = Usage(
+        calls=1,
+        prompt_tokens=prompt_tokens,
+        cached_tokens=compressed_tokens,
+        generated_tokens=generated,
+        wall_s=time.monotonic() - started,
+        flops=call_flops(
+            dims, prompt_tokens=prompt_tokens, cached_tokens=compressed_tokens, generated_tokens=generated
+        ),
+    )
+    return Reply(text=text, usage=usage)
 
 
 def compressor_folder(name: str, env_name: str, adapter: str | None, *, artifact: str, method: str) -> Path:

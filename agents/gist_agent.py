@@ -22,11 +22,12 @@ from typing import Any, cast
 
 import torch
 
-from agents.accounting import ModelDims, call_flops
+from agents.accounting import ModelDims
 from agents.backends.base import cut_at_stop
-from agents.base import Reply, Usage
+from agents.base import Reply
 from agents.compressed_agent import (
     CompressedPromptAgent,
+    compressed_reply,
     compressor_folder,
     generation_options,
     load_compressor_model,
@@ -80,17 +81,7 @@ class GistModel:
             # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
             text, _ = cut_at_stop(cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True)), stop)
         k = cache.keys[0].shape[2]
-        usage = Usage(
-            calls=1,
-            prompt_tokens=len(conv) + k,
-            cached_tokens=k,
-            generated_tokens=len(tokens),
-            wall_s=time.monotonic() - started,
-            flops=call_flops(
-                self.dims, prompt_tokens=len(conv) + k, cached_tokens=k, generated_tokens=len(tokens)
-            ),
-        )
-        return Reply(text=text, usage=usage)
+        return compressed_reply(text, self.dims, len(conv), k, len(tokens), started)
 
 
 def encode_messages(tokenizer: Any, messages: list[Message], generation: bool) -> list[int]:

@@ -20,11 +20,12 @@ from typing import Any, cast
 
 import torch
 
-from agents.accounting import ModelDims, call_flops
+from agents.accounting import ModelDims
 from agents.backends.base import cut_at_stop
-from agents.base import Reply, Usage
+from agents.base import Reply
 from agents.compressed_agent import (
     CompressedPromptAgent,
+    compressed_reply,
     compressor_folder,
     generation_options,
     load_compressor_model,
@@ -85,17 +86,7 @@ class IcaeModel:
             # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
             text, _ = cut_at_stop(cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True)), stop)
         slots = cache.offset
-        usage = Usage(
-            calls=1,
-            prompt_tokens=len(conv) + slots,
-            cached_tokens=slots,
-            generated_tokens=len(tokens),
-            wall_s=time.monotonic() - started,
-            flops=call_flops(
-                self.dims, prompt_tokens=len(conv) + slots, cached_tokens=slots, generated_tokens=len(tokens)
-            ),
-        )
-        return Reply(text=text, usage=usage)
+        return compressed_reply(text, self.dims, len(conv), slots, len(tokens), started)
 
 
 def make_icae_agent(
