@@ -45,8 +45,15 @@ def corpus(n: int = 400, seed: int = 0) -> list[str]:
     return lines
 
 
-def build_tiny_model(folder: Path, *, chat_template: bool = True, max_positions: int = 512) -> Path:
-    """Train the tokenizer, random-init a 2-layer Llama (hidden 32) and save both under ``folder``."""
+def build_tiny_model(
+    folder: Path,
+    *,
+    chat_template: bool = True,
+    max_positions: int = 512,
+    hidden_size: int = 32,
+    kv_heads: int = 2,
+) -> Path:
+    """Train the tokenizer, random-init a 2-layer Llama (hidden 32 unless told) and save both under ``folder``."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -65,11 +72,11 @@ def build_tiny_model(folder: Path, *, chat_template: bool = True, max_positions:
 
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
         num_hidden_layers=2,
         num_attention_heads=4,
-        num_key_value_heads=2,
+        num_key_value_heads=kv_heads,
         max_position_embeddings=max_positions,
         initializer_range=0.2,
         tie_word_embeddings=False,
