@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from agents.base import EpisodeState, Reply
 
@@ -66,6 +66,36 @@ def load_compressor_model(
     )
     model = PeftModel.from_pretrained(base.to(where), folder, is_trainable=False).eval()
     return model, AutoTokenizer.from_pretrained(model_path), where, dtype
+
+
+def conversation_after_prompt(prompt_ids: list[int], full: list[int]) -> list[int]:
+    """The ids of the conversation behind the prompt in ``full`` (prompt + conversation, encoded together);
+    an error when the prompt tokenizes otherwise in context: the compressed form stands for ``prompt_ids``."""
+    if full[: len(prompt_ids)] != prompt_ids:
+        raise ValueError(
+            "the prompt tokenizes differently in context; its compressed form was made from it alone"
+        )
+    return full[len(prompt_ids) :]
+
+
+def stop_check(tokenizer: Any, stop: list[str]) -> Callable[[int, list[int]], bool]:
+    """The greedy loop's stop predicate: a stop string in the last 64 decoded tokens."""
+
+    def done(_: int, tokens: list[int]) -> bool:
+        return bool(stop) and any(s in tokenizer.decode(tokens[-64:]) for s in stop)
+
+    return done
+
+
+def reply_text(tokenizer: Any, tokens: list[int], eos_ids: Any, stop: list[str]) -> tuple[str, list[int]]:
+    """The reply's text, cut at a stop string, and its tokens without the final end-of-sequence token."""
+    from agents.backends.base import cut_at_stop
+
+    if tokens and tokens[-1] in eos_ids:
+        tokens = tokens[:-1]
+    # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
+    text, _ = cut_at_stop(cast(str, tokenizer.decode(tokens, skip_special_tokens=True)), stop)
+    return text, tokens
 
 
 def compressed_reply(

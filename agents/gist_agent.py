@@ -18,20 +18,22 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import torch
 
 from agents.accounting import ModelDims
-from agents.backends.base import cut_at_stop
 from agents.base import Reply
 from agents.compressed_agent import (
     CompressedPromptAgent,
     compressed_reply,
     compressor_folder,
+    conversation_after_prompt,
     generation_options,
     load_compressor_model,
+    reply_text,
     shared_model,
+    stop_check,
 )
 from agents.gist import GIST_FILE, GistCache, gist_cache, greedy
 from envs.core import Message
@@ -66,20 +68,11 @@ class GistModel:
         with self._lock:
             prompt_ids, cache = self.prompt_cache(prompt)
             full = encode_messages(self.tokenizer, prompt + messages, generation=True)
-            if full[: len(prompt_ids)] != prompt_ids:
-                raise ValueError(
-                    "the prompt tokenizes differently in context; the gists were trained on it alone"
-                )
-            conv = full[len(prompt_ids) :]
-
-            def done(_: int, tokens: list[int]) -> bool:
-                return bool(stop) and any(s in self.tokenizer.decode(tokens[-64:]) for s in stop)
+            conv = conversation_after_prompt(prompt_ids, full)
+            done = stop_check(self.tokenizer, stop)
 
             tokens = greedy(self.model, cache, [conv], [max_new_tokens], self.eos_ids, self.pad_id, done)[0]
-            if tokens and tokens[-1] in self.eos_ids:
-                tokens = tokens[:-1]
-            # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
-            text, _ = cut_at_stop(cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True)), stop)
+            text, tokens = reply_text(self.tokenizer, tokens, self.eos_ids, stop)
         k = cache.keys[0].shape[2]
         return compressed_reply(text, self.dims, len(conv), k, len(tokens), started)
 

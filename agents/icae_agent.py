@@ -16,20 +16,22 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import torch
 
 from agents.accounting import ModelDims
-from agents.backends.base import cut_at_stop
 from agents.base import Reply
 from agents.compressed_agent import (
     CompressedPromptAgent,
     compressed_reply,
     compressor_folder,
+    conversation_after_prompt,
     generation_options,
     load_compressor_model,
+    reply_text,
     shared_model,
+    stop_check,
 )
 from agents.gist import GistCache, greedy
 from agents.gist_agent import encode_messages
@@ -68,23 +70,14 @@ class IcaeModel:
         with self._lock:
             prompt_ids, _, cache = self.prompt_cache(prompt)
             full = encode_messages(self.tokenizer, prompt + messages, generation=True)
-            if full[: len(prompt_ids)] != prompt_ids:
-                raise ValueError(
-                    "the prompt tokenizes differently in context; the slots were computed from it alone"
-                )
-            conv = full[len(prompt_ids) :]
-
-            def done(_: int, tokens: list[int]) -> bool:
-                return bool(stop) and any(s in self.tokenizer.decode(tokens[-64:]) for s in stop)
+            conv = conversation_after_prompt(prompt_ids, full)
+            done = stop_check(self.tokenizer, stop)
 
             with frozen_decoder(self.model):
                 tokens = greedy(self.model, cache, [conv], [max_new_tokens], self.eos_ids, self.pad_id, done)[
                     0
                 ]
-            if tokens and tokens[-1] in self.eos_ids:
-                tokens = tokens[:-1]
-            # decode is annotated ``str | list[str]`` for every input; one sequence of ids gives a str.
-            text, _ = cut_at_stop(cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True)), stop)
+            text, tokens = reply_text(self.tokenizer, tokens, self.eos_ids, stop)
         slots = cache.offset
         return compressed_reply(text, self.dims, len(conv), slots, len(tokens), started)
 
