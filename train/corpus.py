@@ -29,7 +29,6 @@ import hashlib
 import json
 import random
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -39,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import envs
+from agents.base import EpisodeState, Reply, Usage
+from agents.env_pool import EnvPool
+from agents.rollout import run_episode
 from envs.core import Message, text_env
 from train.paths import promptless_home
 
@@ -161,40 +163,62 @@ def play_oracle_variants(
     """Play one real episode in ``env`` (its own variant) and write it under each of ``variants``.
 
     An env's observations do not depend on the prompt variant, only its replies do, so the episode is played
-    once and, at every turn, the oracle's reply is rendered in each variant by switching the env's
-    ``prompt_variant`` around the call (the oracle reads the privileged state, which switching leaves alone).
-    The env is stepped with the reply of its own variant. Playing once instead of once per variant cuts the
-    corpus's Docker time by the number of variants; a test checks that every variant parses back to the
-    same actions.
+    once, by the project's one rollout (``agents.rollout.run_episode``), with an oracle that renders each
+    reply in every variant (``VariantOracle``); the env is stepped with the reply of its own variant. Playing
+    once instead of once per variant cuts the corpus's Docker time by the number of variants; a test checks
+    that every variant parses back to the same actions. An episode that fails raises ``RuntimeError``.
     """
-    base = env.unwrapped
-    played = base.prompt_variant
-    obs, info = env.reset(seed=seed, options={"task_id": task_id})
-    messages: dict[str, list[dict[str, str]]] = {v: [{"role": "user", "content": obs}] for v in variants}
-    prompts: dict[str, list[dict[str, str]]] = {}
-    try:
-        for v in variants:
-            base.prompt_variant = v
-            prompts[v] = list(base.prompt_messages())
-        while True:
-            replies: dict[str, str] = {}
-            for v in variants:
-                base.prompt_variant = v
-                replies[v] = base.oracle_reply()
-            base.prompt_variant = played
-            own = replies[played] if played in replies else base.oracle_reply()
-            for v in variants:
-                messages[v].append({"role": "assistant", "content": replies[v]})
-            obs, reward, terminated, truncated, info = env.step(own)
-            if terminated or truncated:
-                score = float(info.get("score", reward))
-                break
-            for v in variants:
-                messages[v].append({"role": "user", "content": obs})
-    finally:
-        base.prompt_variant = played
-    independent = bool(getattr(base, "independent_turns", False))
-    return [Episode(env_name, v, task_id, prompts[v], messages[v], obs, score, independent) for v in variants]
+    oracle = VariantOracle(env, variants)
+    record = run_episode(env, oracle, env_name=env_name, task_id=task_id, seed=seed).record
+    if record.error:
+        raise RuntimeError(record.error)
+    last_reply = max(i for i, turn in enumerate(record.transcript) if turn["role"] == "assistant")
+    turns = record.transcript[: last_reply + 1]
+    final = record.transcript[-1]["content"] if last_reply < len(record.transcript) - 1 else ""
+    independent = bool(getattr(env.unwrapped, "independent_turns", False))
+    episodes = []
+    for v in variants:
+        replies = iter(oracle.replies[v])
+        messages = [
+            {"role": t["role"], "content": next(replies) if t["role"] == "assistant" else t["content"]}
+            for t in turns
+        ]
+        episodes.append(
+            Episode(env_name, v, task_id, oracle.prompts[v], messages, final, record.score, independent)
+        )
+    return episodes
+
+
+class VariantOracle:
+    """The task's oracle as a rollout agent that also renders every reply under each of ``variants``.
+
+    At each turn the env's ``prompt_variant`` is switched around the oracle's call (the oracle reads the
+    privileged state, which switching leaves alone); the renders go to ``replies`` and the variants' prompts,
+    read after the reset, to ``prompts``. The env is stepped with the reply of the variant it was made with."""
+
+    name = "oracle"
+
+    def __init__(self, env: Any, variants: Sequence[str]):
+        self.base = text_env(env)
+        self.variants = tuple(variants)
+        self.played = self.base.prompt_variant
+        self.replies: dict[str, list[str]] = {v: [] for v in self.variants}
+        self.prompts: dict[str, list[dict[str, str]]] = {}
+
+    def _as(self, variant: str, read: Callable[[], Any]) -> Any:
+        self.base.prompt_variant = variant
+        try:
+            return read()
+        finally:
+            self.base.prompt_variant = self.played
+
+    def reply(self, state: EpisodeState) -> Reply:
+        if not self.prompts:
+            self.prompts = {v: list(self._as(v, self.base.prompt_messages)) for v in self.variants}
+        for v in self.variants:
+            self.replies[v].append(self._as(v, self.base.oracle_reply))
+        own = self.replies[self.played][-1] if self.played in self.replies else self.base.oracle_reply()
+        return Reply(text=own, usage=Usage())
 
 
 def agent_records(ep: Episode) -> list[dict[str, Any]]:
@@ -248,32 +272,6 @@ def corpus_seed(config: CorpusConfig, env_name: str, task_index: int) -> int:
     return config.seed * 10_000_000 + env_index * 1_000_000 + task_index
 
 
-class _EnvPool:
-    """One env per (thread, variant), created lazily and all closed at the end."""
-
-    def __init__(self, env_name: str, limit: int):
-        self.env_name = env_name
-        self.limit = limit
-        self.local = threading.local()
-        self.lock = threading.Lock()
-        self.all: list[Any] = []
-
-    def get(self, variant: str) -> Any:
-        cache = getattr(self.local, "envs", None)
-        if cache is None:
-            cache = self.local.envs = {}
-        if variant not in cache:
-            env = envs.make(self.env_name, split="train", prompt_variant=variant, limit=self.limit)
-            cache[variant] = env
-            with self.lock:
-                self.all.append(env)
-        return cache[variant]
-
-    def close(self) -> None:
-        for env in self.all:
-            env.close()
-
-
 def play_env(
     env_name: str, config: CorpusConfig, on_done: Any = None
 ) -> tuple[list[Episode], list[str], list[Episode]]:
@@ -286,7 +284,7 @@ def play_env(
     finally:
         probe.close()
     jobs = list(enumerate(task_ids))
-    pool = _EnvPool(env_name, n_tasks)
+    pool = EnvPool(lambda: envs.make(env_name, split="train", prompt_variant=variants[0], limit=n_tasks))
     workers = config.os_concurrency if env_name == "os" else 1
     if env_name == "os":
         from envs.os_shell.sandbox import shared_pool
@@ -295,8 +293,14 @@ def play_env(
 
     def run(job: tuple[int, str]) -> list[Episode]:
         ti, tid = job
-        env = pool.get(variants[0])
-        return play_oracle_variants(env, tid, corpus_seed(config, env_name, ti), env_name, variants)
+        env = pool.take()
+        try:
+            played = play_oracle_variants(env, tid, corpus_seed(config, env_name, ti), env_name, variants)
+        except Exception:
+            pool.give_back(env, reusable=False)  # its state after a failed episode is unknown
+            raise
+        pool.give_back(env)
+        return played
 
     results: dict[int, list[Episode]] = {}
     errors: list[str] = []

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import gymnasium as gym
 
 from agents.base import EpisodeState
+from agents.env_pool import EnvPool
 from agents.model_agent import ModelAgent
 from agents.registry import get_backend, make_agent
 from agents.rollout import episode_seed, run_episode
@@ -97,31 +97,21 @@ def _inputs_from_env(stage: Stage, config: StudentConfig, make_env: EnvMaker) ->
     probe.close()
     seen = {item["input"] for item in stage.items() if not item.get("duplicate")}
     done = stage.done_keys()
-    local = threading.local()
-    made: list[gym.Env] = []
-    lock = threading.Lock()
 
     def first_observation(task_id: str) -> str:
-        env = getattr(local, "env", None)
-        if env is None:
-            env = local.env = make_env()
-            with lock:
-                made.append(env)
+        env = envs_.take()
         obs, _ = env.reset(seed=episode_seed(config.seed, config.env, task_id), options={"task_id": task_id})
+        envs_.give_back(env)
         return obs
 
     todo = [task_id for task_id in ids if task_id not in done]
-    try:
-        with stage.writer() as write, ThreadPoolExecutor(max_workers=ENV_WORKERS) as pool:
-            for task_id, obs in zip(todo, pool.map(first_observation, todo), strict=True):
-                if obs in seen:  # exact duplicates are dropped, as the paper does
-                    write({"key": task_id, "task_id": task_id, "duplicate": True})
-                    continue
-                seen.add(obs)
-                write({"key": task_id, "task_id": task_id, "input": obs})
-    finally:
-        for env in made:
-            env.close()
+    with EnvPool(make_env) as envs_, stage.writer() as write, ThreadPoolExecutor(ENV_WORKERS) as pool:
+        for task_id, obs in zip(todo, pool.map(first_observation, todo), strict=True):
+            if obs in seen:  # exact duplicates are dropped, as the paper does
+                write({"key": task_id, "task_id": task_id, "duplicate": True})
+                continue
+            seen.add(obs)
+            write({"key": task_id, "task_id": task_id, "input": obs})
     return list(ids)
 
 
@@ -263,16 +253,8 @@ def synthesize_conversations(
 def _env_conversations(
     todo: Sequence[dict[str, Any]], config: StudentConfig, teacher: Any, make_env: EnvMaker, write: Callable
 ) -> None:
-    local = threading.local()
-    made: list[gym.Env] = []
-    lock = threading.Lock()
-
     def play(item: dict[str, Any]) -> dict[str, Any]:
-        env = getattr(local, "env", None)
-        if env is None:
-            env = local.env = make_env()
-            with lock:
-                made.append(env)
+        env = envs_.take()
         task_id = item["task_id"]
         outcome = run_episode(
             env,
@@ -281,17 +263,13 @@ def _env_conversations(
             task_id=task_id,
             seed=episode_seed(config.seed, config.env, task_id),
         )
-        if not outcome.env_ok:
-            local.env = None
+        envs_.give_back(env, reusable=outcome.env_ok)
         record = outcome.record
         messages = [{"role": t["role"], "content": t["content"]} for t in record.transcript]
         return {"key": item["key"], "messages": messages, "score": record.score, "error": record.error}
 
-    try:
+    with EnvPool(make_env) as envs_:
         _pool_map(play, todo, write, ENV_WORKERS)
-    finally:
-        for env in made:
-            env.close()
 
 
 def environment_view(instruction: Sequence[Message], messages: Sequence[Message]) -> list[Message]:
