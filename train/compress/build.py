@@ -16,7 +16,6 @@ Example::
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +26,7 @@ import gymnasium as gym
 from envs.core import Message
 from train.compress.config import CompressConfig
 from train.paths import promptless_home
-from train.students.build import AdapterMissing, model_fingerprint, synthesize
+from train.students.build import AdapterMissing, model_fingerprint, reporter, synthesize
 from train.students.stages import MARKER, _write_json
 
 
@@ -85,14 +84,8 @@ def build_compressor(
     if is_built(config, out):
         return out
     if not build:
-        raise AdapterMissing(
-            f"no {config.method} compressor for env {config.env!r} on this model ({out} is not built); build "
-            f"it with `python -m harness.train --method {config.method} --env {config.env}`, or drop --no-build"
-        )
-
-    def say(msg: str) -> None:
-        if progress:
-            print(f"promptless: {config.method} {config.env}: {msg}", file=sys.stderr, flush=True)
+        raise AdapterMissing.of("compressor", config.method, config.env, out)
+    say = reporter(progress, f"promptless: {config.method} {config.env}: ")
 
     prompt, conversations, timings = teacher_data(config, model_path, make_env, backend_options, say)
     t = time.perf_counter()

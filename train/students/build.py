@@ -43,7 +43,25 @@ SECONDS_PER_ITEM = {"inputs": 0.05, "outputs": 0.6, "conversations": 15.0, "trai
 
 
 class AdapterMissing(FileNotFoundError):
-    """A student adapter is not built and building was not allowed."""
+    """A student adapter (or compressor) is not built and building was not allowed."""
+
+    @classmethod
+    def of(cls, kind: str, method: str, env: str, out: Path) -> AdapterMissing:
+        """The one-line error ``--no-build`` gives for a missing ``kind`` (adapter, compressor)."""
+        return cls(
+            f"no {method} {kind} for env {env!r} on this model ({out} is not built); build it with "
+            f"`python -m harness.train --method {method} --env {env}`, or drop --no-build"
+        )
+
+
+def reporter(progress: bool, prefix: str = "promptless: ") -> Callable[[str], None]:
+    """A build's one-line progress messages on stderr, or nothing when ``progress`` is off."""
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"{prefix}{msg}", file=sys.stderr, flush=True)
+
+    return say
 
 
 def model_fingerprint(model_path: str | Path) -> str:
@@ -208,15 +226,8 @@ def build_adapter(
     if is_built(out):
         return out
     if not build:
-        raise AdapterMissing(
-            f"no {config.method} adapter for env {config.env!r} on this model ({out} is not built); build it "
-            f"with `python -m harness.train --method {config.method} --env {config.env}`, or drop --no-build"
-        )
-    say = (
-        (lambda msg: print(f"promptless: {msg}", file=sys.stderr, flush=True))
-        if progress
-        else (lambda msg: None)
-    )
+        raise AdapterMissing.of("adapter", config.method, config.env, out)
+    say = reporter(progress)
     say(estimate(config))
     model = str(model_path)
     data = data_dir(config, model_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,36 @@ def check_exec_request(argv: object, timeout: float) -> None:
 
 class SandboxError(RuntimeError):
     """The sandbox could not be created or its shell could not be (re)started."""
+
+
+_Open = TypeVar("_Open", bound="Closable")
+
+
+class Closable:
+    """The providers' life cycle: open until ``close``, which frees what the provider holds (``_release``)
+    once, however often it is called; a closed sandbox refuses work (``_check_open``) with SandboxError."""
+
+    _closed = False
+
+    def _label(self) -> str:
+        return type(self).__name__
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SandboxError(f"sandbox {self._label()} is closed")
+
+    def close(self) -> None:
+        """Free the sandbox and everything in it (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._release()
+
+    def __enter__(self: _Open) -> _Open:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -19,6 +19,7 @@ import docker.errors
 
 from envs.os_shell.sandbox.attached import AttachedExec
 from envs.os_shell.sandbox.base import (
+    Closable,
     ExecResult,
     SandboxError,
     SandboxLimits,
@@ -53,7 +54,7 @@ exec 3>&-; wait "$errpid" 2>/dev/null; exit "$rc"
 _IDLE_INIT = "trap '' TERM INT HUP; while :; do sleep 86400 & wait $!; done"
 
 
-class DockerSandbox:
+class DockerSandbox(Closable):
     """One container: ``exec`` runs argument lists, ``shell`` drives the episode's persistent bash."""
 
     def __init__(
@@ -72,7 +73,7 @@ class DockerSandbox:
         self.name = f"promptless-{os.getpid()}-{next(_NAMES)}-{secrets.token_hex(3)}"
         self._shell: PersistentShell | None = None
         self._shell_lock = threading.Lock()
-        self._closed = False
+
         options: dict[str, Any] = {
             "command": ["bash", "-c", _IDLE_INIT],
             "name": self.name,
@@ -231,26 +232,16 @@ class DockerSandbox:
                 raise OSError(f"{path!r} is not a regular file in the sandbox")
             return handle.read()
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise SandboxError(f"sandbox {self.name} is closed")
+    def _label(self) -> str:
+        return self.name
 
-    def close(self) -> None:
-        """Remove the container and everything in it (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self) -> None:
+        """Remove the container and everything in it."""
         if self.disk_guard is not None:
             self.disk_guard.stop()
         if self._shell is not None:
             self._shell.close()
         remove_container(self._client, self.id)
-
-    def __enter__(self) -> DockerSandbox:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _decode(data: bytes) -> str:

@@ -30,8 +30,8 @@ import threading
 from pathlib import Path
 
 from envs.os_shell.sandbox.base import (
+    Closable,
     ExecResult,
-    SandboxError,
     SandboxLimits,
     ShellResult,
     check_exec_request,
@@ -61,7 +61,7 @@ exit "$__pl_rc"
 """
 
 
-class LocalSandbox:
+class LocalSandbox(Closable):
     """Runs commands as host processes in a temporary folder that stands for the container's /root."""
 
     def __init__(self, limits: SandboxLimits = SandboxLimits()):
@@ -70,7 +70,6 @@ class LocalSandbox:
         self._state = Path(tempfile.mkdtemp(prefix="promptless-local-state-"))
         (self._state / "cwd").write_text(str(self.root))
         self._lock = threading.Lock()
-        self._closed = False
 
     def _environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.root), "LANG": "C.UTF-8"}
@@ -176,23 +175,13 @@ class LocalSandbox:
             raise FileNotFoundError(f"no such file in the sandbox: {path!r}")
         return target.read_bytes()
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise SandboxError(f"sandbox {self.root} is closed")
+    def _label(self) -> str:
+        return str(self.root)
 
-    def close(self) -> None:
-        """Remove the folder and the saved shell state (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self) -> None:
+        """Remove the folder and the saved shell state."""
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self._state, ignore_errors=True)
-
-    def __enter__(self) -> LocalSandbox:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _decode(data: bytes) -> str:
