@@ -9,8 +9,9 @@
   before it, OpenAI-style) or at ``max_new_tokens``.
 - Devices: bf16 on CUDA, fp32 on CPU; 4-bit NF4 (bitsandbytes, double quantization, bf16 compute) on CUDA
   by default (``load_in_4bit=None`` means "when CUDA"), and a clear error when asked for without CUDA.
-- Batching: calls from several threads (concurrent episodes) are queued; one worker thread gathers them for
-  ``batch_wait_s`` up to ``max_batch``, left-pads them and generates them together.
+- Batching: calls from several threads (concurrent episodes) are queued; one worker thread
+  (``agents.backends.batcher``) gathers them for ``batch_wait_s`` up to ``max_batch``, left-pads them and
+  generates them together.
 - Prefix caching (``prefix_cache=True``): prompts that share a long token prefix (an env's fixed prompt)
   reuse that prefix's KV cache instead of recomputing it. Prefixes are found automatically: when a prompt
   matches no cached prefix, its longest common token prefix with recent prompts (at least
@@ -38,12 +39,10 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import queue
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -59,6 +58,7 @@ from transformers import (
 
 from agents.accounting import ModelDims, call_flops
 from agents.backends.base import BackendError, Completion, cut_at_stop
+from agents.backends.batcher import MicroBatcher
 from agents.base import Usage
 from envs.core import Message
 
@@ -93,7 +93,6 @@ class _Request:
     max_new_tokens: int
     stop: tuple[str, ...]
     submitted: float
-    future: Future[Completion]
 
 
 class _StopOnStrings(StoppingCriteria):
@@ -200,14 +199,18 @@ class HFBackend:
 
         # Fast tokenizers may refuse concurrent use ("Already borrowed"): every use goes through this lock.
         self._tokenizer_lock = threading.Lock()
-        self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._prefixes: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self._recent: deque[tuple[int, ...]] = deque(maxlen=32)
-        self._closed = False
         self.batches_run = 0  # forward-pass groups run by the batcher, and the requests they answered
         self.requests_run = 0
-        self._worker = threading.Thread(target=self._serve, name=f"hf-batcher-{self.name}", daemon=True)
-        self._worker.start()
+        self._batcher: MicroBatcher[_Request, Completion] = MicroBatcher(
+            self._run,
+            max_batch=max_batch,
+            wait_s=batch_wait_s,
+            name=f"hf-batcher-{self.name}",
+            closed_error=lambda: BackendError("this HFBackend was closed"),
+        )
+        self._worker = self._batcher.thread  # the one thread that runs the model
 
     # ----------------------------------------------------------------------------------------------- loading
     def _load_model(self, path: Path) -> Any:
@@ -274,7 +277,7 @@ class HFBackend:
         self, messages: list[Message], *, max_new_tokens: int | None = None, stop: Sequence[str] = ()
     ) -> Completion:
         """Completion of ``messages`` (greedy unless ``temperature``); blocks until the batcher ran it."""
-        if self._closed:
+        if self._batcher.closed:
             raise BackendError("this HFBackend was closed")
         submitted = time.monotonic()
         limit = self.max_new_tokens if max_new_tokens is None else max_new_tokens
@@ -283,26 +286,12 @@ class HFBackend:
         if isinstance(stop, str):
             raise TypeError("stop must be a list of strings, not a string")
         ids, limit = self._fit(self.encode(messages), limit)
-        request = _Request(
-            ids, limit, tuple(s for s in stop if s) + self._template_stops, submitted, Future()
-        )
-        self._queue.put(request)
-        return request.future.result()
+        request = _Request(ids, limit, tuple(s for s in stop if s) + self._template_stops, submitted)
+        return self._batcher.call(request)
 
     def close(self) -> None:
         """Stop the batching thread (calls queued before are answered first; later ones get an error)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._worker.join(timeout=60)
-        while True:  # a call that raced with close() must not wait forever
-            try:
-                request = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if request is not None and request.future.set_running_or_notify_cancel():
-                request.future.set_exception(BackendError("this HFBackend was closed"))
+        self._batcher.close()
 
     def _decode(self, ids: list[int]) -> str:
         with self._tokenizer_lock:
@@ -333,54 +322,33 @@ class HFBackend:
         return ids[-keep:], min(limit, max_pos - keep)
 
     # ------------------------------------------------------------------------------------------------ worker
-    def _serve(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            closing = False
-            deadline = time.monotonic() + self.batch_wait_s
-            while len(batch) < self.max_batch:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    closing = True
-                    break
-                batch.append(item)
-            self._run(batch)
-            if closing:
-                return
-
-    def _run(self, batch: list[_Request]) -> None:
-        plain: list[_Request] = []
-        for request in batch:
-            if not request.future.set_running_or_notify_cancel():
-                continue
+    def _run(self, batch: list[_Request]) -> list[Completion | Exception]:
+        """The batcher's callback: prefix-cache hits one at a time, the other requests together."""
+        results: list[Completion | Exception | None] = [None] * len(batch)
+        plain: list[int] = []
+        for i, request in enumerate(batch):
             if self.prefix_cache:
                 try:
                     hit = self._prefix_for(request.ids)
-                except Exception as exc:  # the caller gets the error; the worker must live on
-                    request.future.set_exception(exc)
+                except Exception as exc:  # the caller gets the error; the others still run
+                    results[i] = exc
                     continue
                 if hit is not None:
-                    self._answer([request], hit)
+                    results[i] = self._answer([request], hit)[0]
                     continue
-            plain.append(request)
+            plain.append(i)
         if plain:
-            self._answer(plain, None)
+            for i, result in zip(plain, self._answer([batch[i] for i in plain], None), strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
 
-    def _answer(self, requests: list[_Request], hit: tuple[tuple[int, ...], Any, bool] | None) -> None:
+    def _answer(
+        self, requests: list[_Request], hit: tuple[tuple[int, ...], Any, bool] | None
+    ) -> list[Completion | Exception]:
         try:
-            completions = self._generate(requests, hit)
-        except Exception as exc:  # hand any model error to every waiting caller rather than hang them
-            for request in requests:
-                request.future.set_exception(exc)
-            return
-        for request, completion in zip(requests, completions, strict=True):
-            request.future.set_result(completion)
+            return list(self._generate(requests, hit))
+        except Exception as exc:  # a model error goes to every request of this group, not to the others
+            return [exc] * len(requests)
 
     def _generate(
         self, requests: list[_Request], hit: tuple[tuple[int, ...], Any, bool] | None
