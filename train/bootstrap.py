@@ -285,8 +285,9 @@ class _Steps:
         self.stopped_early = False
         self.train_s = 0.0
 
-    def _autocast(self) -> Any:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+    def _autocast(self, bf16: bool | None = None) -> Any:
+        enabled = self.bf16 if bf16 is None else bf16 and self.bf16
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
 
     def _step(self, loss: torch.Tensor) -> None:
         loss.backward()
@@ -314,7 +315,7 @@ class _Steps:
             if step >= preset.copy_warmup_steps and copy_formed(self.copy_losses, preset.copy_formed_loss):
                 break
             self._set_lr(preset.lr * min(1.0, (step + 1) / max(1, preset.warmup_steps)))
-            with self._autocast():
+            with self._autocast(bf16=not preset.copy_warmup_fp32):
                 loss = self._drill(min(1.0, step / max(1, preset.copy_warmup_steps - 1)))
             self._step(loss)
             self.copy_losses.append(round(loss.item(), 5))

@@ -64,6 +64,10 @@ class Preset:
     # depends on the seed (train.bootstrap.copy_formed)
     copy_formed_loss: float = 0.0
     copy_extra_steps: int = 0
+    # the copy warm-up in fp32 even where the main phase runs under bf16 autocast: under bf16 the shifted
+    # drill's induction head formed late or never on a 2-core AMD EPYC (seed 1: 8.25 nats after 2,000
+    # steps, at chance; in fp32 1.7 after 900), and the warm-up's small batches make fp32 cheap there
+    copy_warmup_fp32: bool = False
     # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
     # solved by looking a fixed distance back (docs/journal/2026-11-21-to-12-02-default-model.md)
@@ -135,6 +139,7 @@ LEGACY_VALUES: dict[str, Any] = {
     "copy_bos": False,
     "copy_formed_loss": 0.0,
     "copy_extra_steps": 0,
+    "copy_warmup_fp32": False,
     "seed": 0,
 }
 
