@@ -332,3 +332,23 @@ def test_format_tag_names_the_variant_and_keeps_the_episode():
     tagged = with_format_tag(record)
     assert tagged["prompt"] == [{"role": "system", "content": "Reply format: json."}]
     assert tagged["messages"] == [1, 2] and record["prompt"][0]["content"] == "long prompt"
+
+
+def test_copy_warmup_fp32_runs_the_warm_up_outside_autocast_and_the_main_phase_inside(
+    tiny_corpus, tmp_path, monkeypatch
+):
+    import train.bootstrap as bootstrap_module
+
+    monkeypatch.setenv("PROMPTLESS_CPU_BF16", "1")  # the main phase under bf16 autocast on any CPU
+    seen: list[bool] = []  # whether autocast was on at each copy drill: warm-up steps, then main steps
+    real_drill = bootstrap_module.drill_loss
+
+    def spying_drill(*args, **kwargs):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return real_drill(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap_module, "drill_loss", spying_drill)
+    _, preset = train_micro(
+        tiny_corpus, tmp_path, copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_warmup_fp32=True
+    )
+    assert seen == [False] * 3 + [True] * preset.steps
