@@ -89,6 +89,7 @@ def drill_loss(
     preset: Preset,
     rng: torch.Generator,
     progress: float = 1.0,
+    filler: int = 0,
 ) -> torch.Tensor:
     """The loss of one fresh batch of the synthetic copy task (train/copy_task.py) at ``progress`` (0 to 1)
     of the warm-up; after it, 1. Module-level so that the benches time the drill ``train`` runs.
@@ -102,6 +103,10 @@ def drill_loss(
     first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     shift = preset.copy_shift * progress
     ids, targets = copy_batch(rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift)
+    if filler:  # random tokens in front of the rows, no target on them: the copy happens that far in
+        noise = torch.randint(first_ordinary_id, len(tok), (ids.shape[0], filler), generator=rng)
+        ids = torch.cat([noise, ids], dim=1)
+        targets = torch.cat([torch.zeros_like(noise, dtype=torch.bool), targets], dim=1)
     if preset.copy_bos:
         ids, targets = opened_by(ids, targets, tok.bos_token_id)
     return copy_loss(model, ids.to(device), targets.to(device))
@@ -280,6 +285,7 @@ class _Steps:
         self.copy_rng = torch.Generator().manual_seed(preset.seed)
         self.bar = _progress(progress)
         self.copy_losses: list[float] = []  # drill loss per warm-up step
+        self.stretch_losses: list[float] = []  # drill loss per stretch step (behind filler)
         self.losses: list[float] = []  # reply loss per main step
         self.real_tokens = self.computed_tokens = 0
         self.stopped_early = False
@@ -299,8 +305,8 @@ class _Steps:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def _drill(self, progress: float = 1.0) -> torch.Tensor:
-        return drill_loss(self.model, self.tok, self.preset, self.copy_rng, progress)
+    def _drill(self, progress: float = 1.0, filler: int = 0) -> torch.Tensor:
+        return drill_loss(self.model, self.tok, self.preset, self.copy_rng, progress, filler)
 
     def copy_warmup(self) -> None:
         """Copy batches alone, their shift grown from 0 to ``copy_shift``, then on (up to
@@ -328,6 +334,30 @@ class _Steps:
                 f"copy warm-up: {len(self.copy_losses)} steps, loss {self.copy_losses[-1]:.3f}",
                 file=sys.stderr,
             )
+        if preset.copy_filler_tokens and preset.copy_filler_steps:
+            if copy_formed(self.copy_losses, preset.copy_formed_loss):
+                self.stretch()
+            elif self.progress:
+                print("copy stretch skipped: the warm-up's drill was not learnt", file=sys.stderr)
+
+    def stretch(self) -> None:
+        """``copy_filler_steps`` drill steps behind random filler whose bound grows (over 70% of the stage)
+        to ``copy_filler_tokens``: the formed head learns to copy far from the start (``Preset``)."""
+        preset = self.preset
+        started = time.monotonic()
+        task = self.bar.add_task("copy stretch", total=preset.copy_filler_steps, loss=float("nan"), tps=0.0)
+        for step in range(preset.copy_filler_steps):
+            grown = min(1.0, step / max(1, 0.7 * preset.copy_filler_steps))
+            bound = int(preset.copy_filler_tokens * grown)
+            filler = int(torch.randint(0, bound + 1, (1,), generator=self.copy_rng))
+            self._set_lr(preset.lr)
+            with self._autocast(bf16=not preset.copy_warmup_fp32):
+                loss = self._drill(filler=filler)
+            self._step(loss)
+            self.stretch_losses.append(round(loss.item(), 5))
+            recent = self.stretch_losses[-20:]
+            self.bar.update(task, advance=1, loss=sum(recent) / len(recent))
+        self.train_s += time.monotonic() - started
 
     def main_phase(self, stream: Iterator[Batch], deadline: float | None) -> None:
         """``preset.steps`` steps on the corpus (plus the copy drill at ``copy_weight``), warm-up then cosine
@@ -368,6 +398,7 @@ class _Steps:
         return {
             "loss": self.losses,
             "copy_warmup_loss": self.copy_losses,
+            "copy_stretch_loss": self.stretch_losses,
             "final_loss": sum(self.losses[-20:]) / max(1, len(self.losses[-20:])),
             "steps_done": len(self.losses),
             "stopped_early": self.stopped_early,

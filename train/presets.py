@@ -68,6 +68,14 @@ class Preset:
     # drill's induction head formed late or never on a 2-core AMD EPYC (seed 1: 8.25 nats after 2,000
     # steps, at chance; in fp32 1.7 after 900), and the warm-up's small batches make fp32 cheap there
     copy_warmup_fp32: bool = False
+    # Stretch stage, after a warm-up whose drill was learnt (``copy_formed``): ``copy_filler_steps`` more
+    # drill steps with random-token filler between <|bos|> and the rows, its length drawn up to a bound
+    # grown to ``copy_filler_tokens``. A head formed on short rows copies only within ~64 positions of the
+    # start, never behind a prompt; stretched this way it copied at every trained distance (warm-up alone:
+    # 0.9-1.2 nats behind 64-512 filler tokens, from chance), while filler given before the head formed
+    # kept the drill at chance (docs/journal/2026-12-05.md). 0: off.
+    copy_filler_tokens: int = 0
+    copy_filler_steps: int = 0
     # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
     # solved by looking a fixed distance back (docs/journal/2026-11-21-to-12-02-default-model.md)
@@ -140,6 +148,8 @@ LEGACY_VALUES: dict[str, Any] = {
     "copy_formed_loss": 0.0,
     "copy_extra_steps": 0,
     "copy_warmup_fp32": False,
+    "copy_filler_tokens": 0,
+    "copy_filler_steps": 0,
     "seed": 0,
 }
 

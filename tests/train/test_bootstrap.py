@@ -352,3 +352,35 @@ def test_copy_warmup_fp32_runs_the_warm_up_outside_autocast_and_the_main_phase_i
         tiny_corpus, tmp_path, copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_warmup_fp32=True
     )
     assert seen == [False] * 3 + [True] * preset.steps
+
+
+def test_the_stretch_stage_runs_only_after_a_learnt_drill_with_filler_growing_to_its_bound(
+    tiny_corpus, tmp_path, monkeypatch
+):
+    import train.bootstrap as bootstrap_module
+
+    lengths: list[int] = []  # each drill batch's row length: bos + filler + the copy rows
+    real_copy_loss = bootstrap_module.copy_loss
+
+    def spying_copy_loss(model, ids, targets):
+        lengths.append(ids.shape[1])
+        assert not targets[:, : ids.shape[1] - 16].any()  # no target on <|bos|> or the filler
+        return real_copy_loss(model, ids, targets)
+
+    monkeypatch.setattr(bootstrap_module, "copy_loss", spying_copy_loss)
+    stretch = {"copy_span": 8, "copy_bos": True, "copy_filler_tokens": 40, "copy_filler_steps": 10}
+    # a bar every micro model meets (50-step mean far under 1e6): 50 warm-up steps, then 10 stretch steps
+    folder, _ = train_micro(
+        tiny_corpus, tmp_path / "a", copy_warmup_steps=50, copy_formed_loss=1e6, **stretch
+    )
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert len(metrics["copy_stretch_loss"]) == 10
+    assert lengths[:50] == [17] * 50  # bos + 2 x 8 tokens, no filler in the warm-up
+    assert all(17 <= n <= 17 + 40 for n in lengths[50:60]) and max(lengths[50:60]) > 17
+    # a bar no micro model reaches: the drill was not learnt, so no stretch step runs
+    lengths.clear()
+    folder, _ = train_micro(
+        tiny_corpus, tmp_path / "b", copy_warmup_steps=50, copy_formed_loss=1e-6, **stretch
+    )
+    assert json.loads((folder / "metrics.json").read_text())["copy_stretch_loss"] == []
+    assert lengths == [17] * 50

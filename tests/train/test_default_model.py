@@ -106,6 +106,8 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
         "copy_formed_loss",
         "copy_extra_steps",
         "copy_warmup_fp32",
+        "copy_filler_tokens",
+        "copy_filler_steps",
         "seed",
     }
     older = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)
