@@ -24,10 +24,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agents.accounting import ModelDims
 from agents.backends.batcher import MicroBatcher
+from agents.backends.hf import encode_messages
 from agents.base import Reply
 from agents.compressed_agent import (
     compressed_reply,
@@ -172,14 +172,3 @@ class CompressedPromptModel:
 
 def prompt_key(prompt: list[Message]) -> PromptKey:
     return tuple((m["role"], m["content"]) for m in prompt)
-
-
-def encode_messages(tokenizer: Any, messages: list[Message], generation: bool) -> list[int]:
-    """Ids as training laid them out (``train.students.examples.render``'s rules, no import of train/)."""
-    from agents.backends.hf import PLAIN_GENERATION_PROMPT, PLAIN_TEMPLATE
-
-    if getattr(tokenizer, "chat_template", None):
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation)
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-    text = "".join(PLAIN_TEMPLATE.format(role=m["role"], content=m["content"]) for m in messages)
-    return tokenizer(text + (PLAIN_GENERATION_PROMPT if generation else ""))["input_ids"]

@@ -60,25 +60,25 @@ class Preset:
     copy_warmup_steps: int = 0  # steps of copy batches alone before the corpus (forms induction heads first)
     copy_span: int = 32
     # After ``copy_warmup_steps``, up to ``copy_extra_steps`` more warm-up steps (at the full shift) until the
-    # drill's mean loss over 50 steps is under ``copy_formed_loss`` (0: off): when the induction head forms
-    # depends on the seed (train.bootstrap.copy_formed)
+    # drill's mean loss over 50 steps is under ``copy_formed_loss`` (0: off): the step at which the induction
+    # head forms varies with the seed and the arithmetic (train.bootstrap.copy_formed)
     copy_formed_loss: float = 0.0
     copy_extra_steps: int = 0
-    # the copy warm-up in fp32 even where the main phase runs under bf16 autocast: under bf16 the shifted
-    # drill's induction head formed late or never on a 2-core AMD EPYC (seed 1: 8.25 nats after 2,000
-    # steps, at chance; in fp32 1.7 after 900), and the warm-up's small batches make fp32 cheap there
+    # the copy warm-up in fp32 even where the main phase runs under bf16 autocast: bf16 rounding delays or
+    # prevents the forming of the shifted drill's induction head (measurements in docs/journal/), and the
+    # warm-up's small batches make fp32 cheap there
     copy_warmup_fp32: bool = False
     # Stretch stage, after a warm-up whose drill was learnt (``copy_formed``): ``copy_filler_steps`` more
     # drill steps with random-token filler between <|bos|> and the rows, its length drawn up to a bound
-    # grown to ``copy_filler_tokens``. A head formed on short rows copies only within ~64 positions of the
-    # start, never behind a prompt; stretched this way it copied at every trained distance (warm-up alone:
-    # 0.9-1.2 nats behind 64-512 filler tokens, from chance), while filler given before the head formed
-    # kept the drill at chance (docs/journal/2026-12-05.md). 0: off.
+    # grown to ``copy_filler_tokens``. Why: a head formed on short rows copies only near the start of a
+    # sequence, never behind a prompt; trained behind filler it copies at every distance it was trained on.
+    # Filler from the start of the warm-up keeps the head from forming, hence the stage comes after it
+    # (docs/journal/). 0: off.
     copy_filler_tokens: int = 0
     copy_filler_steps: int = 0
     # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
-    # solved by looking a fixed distance back (docs/journal/2026-11-21-to-12-02-default-model.md)
+    # solved by looking a fixed distance back
     copy_shift: float = 0.0
     # open each copy row with <|bos|>, so the drill looks like the start of a conversation, not a setting of
     # its own that a copy circuit can be tied to
@@ -92,7 +92,7 @@ class Preset:
     # The build's seed (corpus draw, initial weights, batch order, copy drill): part of what the default
     # model is, so it sits in the fingerprint; a seed given to train.bootstrap overrides it
     seed: int = 0
-    expected_minutes: float = 1.0  # printed before a build, measured on the 2-core VM (corpus included)
+    expected_minutes: float = 1.0  # printed before a build: wall minutes on a 2-core VM, corpus included
     timed: bool = True  # False: expected_minutes is an estimate, no build of this preset has been timed
 
     def llama_config_for(self, tok: Any) -> LlamaConfig:
@@ -195,12 +195,12 @@ PRESETS: dict[str, Preset] = {
         warmup_steps=50,
         env_weight=0.0,
         renamed_copies=3,
-        # The drill's shift grows from 0 to 1 over the warm-up: a content-matching (induction) head forms
-        # after about 650 steps; a fixed layout forms fixed-distance heads only, and a drill shifted from
-        # the start stays at chance (docs/journal/2026-11-21-to-12-02-default-model.md)
+        # The drill's shift grows from 0 to 1 over the warm-up: a fixed layout forms fixed-distance heads
+        # only, and a drill shifted from the start stays at chance; grown, it forms a content-matching
+        # (induction) head
         copy_warmup_steps=1200,
-        # ... and runs on (up to 800 steps more) until the drill's 50-step mean is under 1 nat: when the head
-        # forms depends on the seed and the CPU (step ~700 with seed 0, ~1,900 with seed 1, or never: docs/journal/2026-11-21-to-12-02-default-model.md)
+        # ... and runs on (up to 800 steps more) until the drill's 50-step mean is under 1 nat, since the
+        # step at which the head forms varies with the seed and the CPU's arithmetic
         copy_formed_loss=1.0,
         copy_extra_steps=800,
         copy_shift=1.0,
@@ -209,16 +209,15 @@ PRESETS: dict[str, Preset] = {
         copy_rows=8,
         copy_span=48,
         pretokenizer="copy",  # a copied span is the same tokens in the task and in the command
-        # the seed is part of the fingerprint; how it was chosen is in the journal
-        seed=1,
+        seed=1,  # part of the fingerprint: another seed is another model
         expected_minutes=19.0,
     ),
 }
 
 # The cpu preset (the same corpus and seed, so one cache serves both; each env's share of the steps;
 # name-swapped OS copies; the copy split; the shifted, <|bos|>-opened copy warm-up run until the drill is
-# learnt) with what a GPU affords: a model 19x the size and 2,000 steps of 32,768 computed tokens. Not yet
-# timed (``timed=False``).
+# learnt) with what a GPU affords: a model 19x the size and 2,000 steps of 32,768 computed tokens. Its
+# ``expected_minutes`` is an estimate (``timed=False``).
 PRESETS["gpu"] = replace(
     PRESETS["cpu"],
     name="gpu",

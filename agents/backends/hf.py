@@ -80,11 +80,22 @@ _DTYPES = {
 _DTYPES |= {"float32": torch.float32, "fp32": torch.float32}
 
 
-def render_plain(messages: Sequence[Message]) -> str:
-    """The plain template (see ``PLAIN_TEMPLATE``) applied to ``messages``, ending with the reply marker."""
-    return "".join(PLAIN_TEMPLATE.format(role=m["role"], content=m["content"]) for m in messages) + (
-        PLAIN_GENERATION_PROMPT
-    )
+def render_plain(messages: Sequence[Message], generation: bool = True) -> str:
+    """The plain template (see ``PLAIN_TEMPLATE``) applied to ``messages``, ending with the reply marker
+    when ``generation``."""
+    text = "".join(PLAIN_TEMPLATE.format(role=m["role"], content=m["content"]) for m in messages)
+    return text + (PLAIN_GENERATION_PROMPT if generation else "")
+
+
+def encode_messages(tokenizer: Any, messages: Sequence[Message], generation: bool = True) -> list[int]:
+    """Token ids of ``messages`` under the tokenizer's chat template, else the plain template; with the
+    reply's opening when ``generation``. Not thread-safe (fast tokenizers refuse concurrent use)."""
+    if getattr(tokenizer, "chat_template", None):
+        # transformers annotates plain dicts; a Message TypedDict is one at runtime.
+        conversation = cast("list[dict[str, str]]", list(messages))
+        text = tokenizer.apply_chat_template(conversation, add_generation_prompt=generation, tokenize=False)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+    return tokenizer(render_plain(messages, generation))["input_ids"]
 
 
 @dataclass
@@ -264,14 +275,7 @@ class HFBackend:
             if not isinstance(message.get("content"), str) or not isinstance(message.get("role"), str):
                 raise ValueError(f"message {i} needs string 'role' and 'content' fields, got {message!r}")
         with self._tokenizer_lock:
-            if self._uses_chat_template:
-                # transformers annotates plain dicts; a Message TypedDict is one at runtime.
-                conversation = cast("list[dict[str, str]]", list(messages))
-                text = self.tokenizer.apply_chat_template(
-                    conversation, add_generation_prompt=True, tokenize=False
-                )
-                return self.tokenizer(text, add_special_tokens=False)["input_ids"]
-            return self.tokenizer(render_plain(messages))["input_ids"]
+            return encode_messages(self.tokenizer, messages)
 
     def generate(
         self, messages: list[Message], *, max_new_tokens: int | None = None, stop: Sequence[str] = ()
