@@ -103,10 +103,12 @@ def drill_loss(
     first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
     shift = preset.copy_shift * progress
     ids, targets = copy_batch(rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift)
-    if filler:  # random tokens in front of the rows, no target on them: the copy happens that far in
-        noise = torch.randint(first_ordinary_id, len(tok), (ids.shape[0], filler), generator=rng)
-        ids = torch.cat([noise, ids], dim=1)
-        targets = torch.cat([torch.zeros_like(noise, dtype=torch.bool), targets], dim=1)
+    if filler:
+        # random tokens in front of the rows, no target on them, so the copy happens that far in; the rows
+        # are packed into one sequence behind one filler, which then costs once per batch, not once per row
+        noise = torch.randint(first_ordinary_id, len(tok), (1, filler), generator=rng)
+        ids = torch.cat([noise, ids.reshape(1, -1)], dim=1)
+        targets = torch.cat([torch.zeros_like(noise, dtype=torch.bool), targets.reshape(1, -1)], dim=1)
     if preset.copy_bos:
         ids, targets = opened_by(ids, targets, tok.bos_token_id)
     return copy_loss(model, ids.to(device), targets.to(device))
@@ -289,6 +291,7 @@ class _Steps:
         self.losses: list[float] = []  # reply loss per main step
         self.real_tokens = self.computed_tokens = 0
         self.stopped_early = False
+        self.stretched = False  # whether the stretch stage ran (the main phase's drill then uses filler)
         self.train_s = 0.0
 
     def _autocast(self, bf16: bool | None = None) -> Any:
@@ -307,6 +310,13 @@ class _Steps:
 
     def _drill(self, progress: float = 1.0, filler: int = 0) -> torch.Tensor:
         return drill_loss(self.model, self.tok, self.preset, self.copy_rng, progress, filler)
+
+    def _main_filler(self) -> int:
+        """The filler in front of a main-phase drill: none, or up to ``copy_filler_tokens`` once the
+        stretch stage ran with ``copy_filler_main``."""
+        if not (self.stretched and self.preset.copy_filler_main):
+            return 0
+        return int(torch.randint(0, self.preset.copy_filler_tokens + 1, (1,), generator=self.copy_rng))
 
     def copy_warmup(self) -> None:
         """Copy batches alone, their shift grown from 0 to ``copy_shift``, then on (up to
@@ -357,6 +367,18 @@ class _Steps:
             self.stretch_losses.append(round(loss.item(), 5))
             recent = self.stretch_losses[-20:]
             self.bar.update(task, advance=1, loss=sum(recent) / len(recent))
+            if (
+                self.progress
+                and not sys.stderr.isatty()
+                and (step + 1) % max(1, preset.copy_filler_steps // 10) == 0
+            ):
+                print(
+                    f"copy stretch step {step + 1}/{preset.copy_filler_steps} filler bound {bound} "
+                    f"loss {sum(recent) / len(recent):.3f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        self.stretched = True
         self.train_s += time.monotonic() - started
 
     def main_phase(self, stream: Iterator[Batch], deadline: float | None) -> None:
@@ -374,7 +396,7 @@ class _Steps:
             with self._autocast():
                 loss, reply_loss = batch_loss(self.model, batch, preset.env_weight)
                 if preset.copy_weight > 0:
-                    loss = loss + preset.copy_weight * self._drill()
+                    loss = loss + preset.copy_weight * self._drill(filler=self._main_filler())
             self._step(loss)
             self.losses.append(round(reply_loss, 5))
             # tokens of the full conversations this step learned from (the shared prompt counted per row)

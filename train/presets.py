@@ -69,13 +69,16 @@ class Preset:
     # warm-up's small batches make fp32 cheap there
     copy_warmup_fp32: bool = False
     # Stretch stage, after a warm-up whose drill was learnt (``copy_formed``): ``copy_filler_steps`` more
-    # drill steps with random-token filler between <|bos|> and the rows, its length drawn up to a bound
-    # grown to ``copy_filler_tokens``. Why: a head formed on short rows copies only near the start of a
-    # sequence, never behind a prompt; trained behind filler it copies at every distance it was trained on.
-    # Filler from the start of the warm-up keeps the head from forming, hence the stage comes after it
-    # (docs/journal/). 0: off.
+    # drill steps with random-token filler between <|bos|> and the rows (packed into one sequence), its
+    # length drawn up to a bound grown to ``copy_filler_tokens``. Why: a head formed on short rows copies
+    # only near the start of a sequence, never behind a prompt; trained behind filler it copies at every
+    # distance it was trained on. Filler from the start of the warm-up keeps the head from forming, hence
+    # the stage comes after it (docs/journal/). 0: off.
     copy_filler_tokens: int = 0
     copy_filler_steps: int = 0
+    # the main phase's drill behind filler too (length drawn up to ``copy_filler_tokens``) once the stretch
+    # stage ran, so that the corpus steps do not wear the far copying down to the near one
+    copy_filler_main: bool = False
     # how far the copy rows stray from the fixed layout x x (train.copy_task.copy_batch's ``shift``), reached
     # at the end of the warm-up, which grows it from 0: only a shifted copy needs content matching, x x is
     # solved by looking a fixed distance back
@@ -150,6 +153,7 @@ LEGACY_VALUES: dict[str, Any] = {
     "copy_warmup_fp32": False,
     "copy_filler_tokens": 0,
     "copy_filler_steps": 0,
+    "copy_filler_main": False,
     "seed": 0,
 }
 

@@ -359,28 +359,53 @@ def test_the_stretch_stage_runs_only_after_a_learnt_drill_with_filler_growing_to
 ):
     import train.bootstrap as bootstrap_module
 
-    lengths: list[int] = []  # each drill batch's row length: bos + filler + the copy rows
+    shapes: list[tuple[int, int]] = []  # each drill batch's (rows, length)
     real_copy_loss = bootstrap_module.copy_loss
 
     def spying_copy_loss(model, ids, targets):
-        lengths.append(ids.shape[1])
-        assert not targets[:, : ids.shape[1] - 16].any()  # no target on <|bos|> or the filler
+        shapes.append(tuple(ids.shape))
+        if ids.shape[0] == 1:  # behind filler: <|bos|>, the filler, then the 8 rows of 16 packed in one
+            assert not targets[:, : ids.shape[1] - 8 * 16].any()  # no target on <|bos|> or the filler
+            assert targets[:, ids.shape[1] - 8 * 16 :].sum() == 8 * 7  # every row's copy is a target
         return real_copy_loss(model, ids, targets)
 
     monkeypatch.setattr(bootstrap_module, "copy_loss", spying_copy_loss)
     stretch = {"copy_span": 8, "copy_bos": True, "copy_filler_tokens": 40, "copy_filler_steps": 10}
     # a bar every micro model meets (50-step mean far under 1e6): 50 warm-up steps, then 10 stretch steps
-    folder, _ = train_micro(
-        tiny_corpus, tmp_path / "a", copy_warmup_steps=50, copy_formed_loss=1e6, **stretch
+    folder, preset = train_micro(
+        tiny_corpus, tmp_path / "a", copy_warmup_steps=50, copy_formed_loss=1e6, copy_weight=0.5, **stretch
     )
     metrics = json.loads((folder / "metrics.json").read_text())
     assert len(metrics["copy_stretch_loss"]) == 10
-    assert lengths[:50] == [17] * 50  # bos + 2 x 8 tokens, no filler in the warm-up
-    assert all(17 <= n <= 17 + 40 for n in lengths[50:60]) and max(lengths[50:60]) > 17
-    # a bar no micro model reaches: the drill was not learnt, so no stretch step runs
-    lengths.clear()
+    assert shapes[:50] == [(8, 17)] * 50  # bos + 2 x 8 tokens per row, no filler in the warm-up
+    packed = [length - 1 - 8 * 16 for rows, length in shapes[50:60] if rows == 1]
+    unpacked = [shape for shape in shapes[50:60] if shape[0] != 1]
+    assert all(shape == (8, 17) for shape in unpacked)  # a filler of 0 drawn: the plain rows
+    assert all(1 <= n <= 40 for n in packed) and max(packed) > 20  # the bound grows to 40
+    # without ``copy_filler_main`` the main phase's drill has no filler
+    assert shapes[60:] == [(8, 17)] * preset.steps
+    # with it, filler up to the bound there too
+    shapes.clear()
+    train_micro(
+        tiny_corpus,
+        tmp_path / "c",
+        copy_warmup_steps=50,
+        copy_formed_loss=1e6,
+        copy_weight=0.5,
+        copy_filler_main=True,
+        **stretch,
+    )
+    assert len(shapes) == 60 + preset.steps and any(rows == 1 for rows, _ in shapes[60:])
+    # a bar no micro model reaches: the drill was not learnt, so no stretch step runs and no filler is used
+    shapes.clear()
     folder, _ = train_micro(
-        tiny_corpus, tmp_path / "b", copy_warmup_steps=50, copy_formed_loss=1e-6, **stretch
+        tiny_corpus,
+        tmp_path / "b",
+        copy_warmup_steps=50,
+        copy_formed_loss=1e-6,
+        copy_weight=0.5,
+        copy_filler_main=True,
+        **stretch,
     )
     assert json.loads((folder / "metrics.json").read_text())["copy_stretch_loss"] == []
-    assert lengths == [17] * 50
+    assert shapes == [(8, 17)] * (50 + preset.steps)

@@ -108,6 +108,7 @@ def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
         "copy_warmup_fp32",
         "copy_filler_tokens",
         "copy_filler_steps",
+        "copy_filler_main",
         "seed",
     }
     older = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)
