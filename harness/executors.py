@@ -20,7 +20,6 @@ import logging
 import queue
 import threading
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 import gymnasium as gym
 
 from agents.base import Agent
+from agents.env_pool import EnvPool, close_quietly
 from agents.rollout import (
     DEFAULT_MAX_TURNS,
     EpisodeOutcome,
@@ -60,15 +60,6 @@ class Executor(Protocol):
     def run(self, jobs: Sequence[EpisodeJob], on_record: Callable[[EpisodeRecord], None]) -> None: ...
 
     def close(self) -> None: ...
-
-
-def _close_env(env: gym.Env | None) -> None:
-    if env is None:
-        return
-    try:
-        env.close()
-    except Exception as exc:  # a failing close must not lose the run's results
-        warnings.warn(f"closing env failed: {type(exc).__name__}: {exc}", stacklevel=2)
 
 
 def _timeout_record(agent_name: str, job: EpisodeJob, started: str, timeout: float | None) -> EpisodeRecord:
@@ -109,37 +100,15 @@ class LocalExecutor:
         self.concurrency = concurrency
         self.max_turns = max_turns
         self.episode_timeout = episode_timeout
-        self._idle: list[gym.Env] = list(envs)
-        self._idle_lock = threading.Lock()
-        # Envs in use by a thread (key -> env) and the threads, so that close() reaches episodes in flight.
-        self._busy: dict[int, gym.Env] = {}
+        self._envs = EnvPool(env_factory, envs)
         self._threads: list[threading.Thread] = []
-        self._closed = False
-
-    def _checkout(self, key: int) -> gym.Env:
-        with self._idle_lock:
-            env = self._idle.pop() if self._idle else None
-        if env is None:
-            env = self.env_factory()
-        with self._idle_lock:
-            if not self._closed:
-                self._busy[key] = env
-                return env
-        _close_env(env)  # the executor closed while this env was built: nobody would close it later
-        raise RuntimeError("the executor was closed before the episode started")
-
-    def _checkin(self, env: gym.Env) -> None:
-        with self._idle_lock:
-            if not self._closed:
-                self._idle.append(env)
-                return
-        _close_env(env)
+        self._threads_lock = threading.Lock()
 
     def _work(self, key: int, job: EpisodeJob, results: queue.Queue[Any]) -> None:
         env: gym.Env | None = None
         started = utc_now()
         try:
-            env = self._checkout(key)
+            env = self._envs.take()
             outcome = run_episode(
                 env,
                 self.agent,
@@ -158,11 +127,6 @@ class LocalExecutor:
                 started_at=started,
             )
             outcome = EpisodeOutcome(record=record, env_ok=False)
-        with self._idle_lock:
-            self._busy.pop(key, None)
-            closed = self._closed
-        if closed:
-            _close_env(env)  # close() may have run mid-episode, before the env held its resources
         results.put((key, outcome, env))
 
     def run(self, jobs: Sequence[EpisodeJob], on_record: Callable[[EpisodeRecord], None]) -> None:
@@ -177,8 +141,9 @@ class LocalExecutor:
                 inflight[key] = (job, deadline, utc_now())
                 # Daemon threads: a hung back-end cannot keep the process alive after the run ends.
                 thread = threading.Thread(target=self._work, args=(key, job, results), daemon=True)
-                self._threads = [t for t in self._threads if t.is_alive()]
-                self._threads.append(thread)
+                with self._threads_lock:
+                    self._threads = [t for t in self._threads if t.is_alive()]
+                    self._threads.append(thread)
                 thread.start()
             next_deadline = min(d for _, d, _ in inflight.values())
             wait = min(_POLL_S, max(0.0, next_deadline - time.monotonic()))
@@ -189,13 +154,10 @@ class LocalExecutor:
                 continue
             if key in abandoned:
                 abandoned.discard(key)
-                _close_env(env)  # it finished after all, too late: its env may be mid-episode state
+                self._envs.give_back(env, reusable=False)  # finished too late: its state is unknown
                 continue
             inflight.pop(key)
-            if outcome.env_ok and env is not None:
-                self._checkin(env)
-            else:
-                _close_env(env)
+            self._envs.give_back(env, reusable=outcome.env_ok)
             on_record(outcome.record)
             self._expire(inflight, abandoned, on_record)
 
@@ -219,18 +181,15 @@ class LocalExecutor:
         threads get a short grace to do so, then each of their envs is closed once more in case a reset was
         still acquiring resources during the first close.
         """
-        with self._idle_lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-            busy = list(self._busy.values())
+        busy = self._envs.borrowed()
+        self._envs.close()
+        with self._threads_lock:
             threads, self._threads = self._threads, []
-        for env in [*idle, *busy]:
-            _close_env(env)
         deadline = time.monotonic() + _CLOSE_GRACE_S
         for thread in threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         for env in busy:
-            _close_env(env)
+            close_quietly(env)
 
 
 # --- Ray -----------------------------------------------------------------------------------------------
@@ -266,7 +225,7 @@ def _ray_episode(
     if outcome.env_ok:
         _WORKER_ENVS[env_factory] = env
     else:
-        _close_env(env)
+        close_quietly(env)
     return outcome.record
 
 

@@ -6,8 +6,9 @@ import threading
 from typing import Any
 
 import gymnasium as gym
+import pytest
 
-from agents.env_pool import EnvPool
+from agents.env_pool import EnvPool, PoolClosed
 
 
 class CountingEnv(gym.Env):
@@ -55,3 +56,33 @@ def test_threads_get_their_own_envs_and_close_reaches_borrowed_ones() -> None:
     with pool:
         pass  # never given back: close() must still reach them
     assert all(env.closed for env in taken)
+
+
+def test_a_closed_pool_hands_out_nothing_and_closes_what_comes_back() -> None:
+    ready = CountingEnv()
+    pool = EnvPool(CountingEnv, [ready])
+    borrowed = pool.take()
+    assert borrowed is ready and pool.borrowed() == [ready]  # a ready-made env is handed out first
+    pool.close()
+    assert ready.closed
+    with pytest.raises(PoolClosed):
+        pool.take()
+    late = CountingEnv()
+    pool.give_back(late)  # an episode that ends after the close: its env is closed, not kept
+    assert late.closed and pool.borrowed() == []
+
+
+def test_an_env_made_while_the_pool_closes_is_closed_and_not_handed_out() -> None:
+    made: list[CountingEnv] = []
+    pool: EnvPool
+
+    def make_while_closing() -> CountingEnv:
+        env = CountingEnv()
+        made.append(env)
+        pool.close()  # the pool closes while this env is being made (a container starting)
+        return env
+
+    pool = EnvPool(make_while_closing)
+    with pytest.raises(PoolClosed):
+        pool.take()
+    assert made[0].closed
