@@ -128,7 +128,7 @@ class CompressedPromptModel:
     def _run(self, calls: list[_Call]) -> list[Reply | Exception]:
         """The batcher's callback: per prompt, one ``greedy`` over its calls' conversations."""
         results: list[Reply | Exception | None] = [None] * len(calls)
-        groups: dict[PromptKey, list[_Row]] = {}
+        groups: dict[int, list[_Row]] = {}  # by the prompt's cache: one per distinct prompt
         for i, call in enumerate(calls):
             try:  # a bad call (its prompt tokenizes otherwise in context) fails alone
                 prompt_ids, cache = self.prompt_cache(call.prompt)
@@ -137,7 +137,7 @@ class CompressedPromptModel:
             except Exception as exc:
                 results[i] = exc
                 continue
-            groups.setdefault(prompt_key(call.prompt), []).append(row)
+            groups.setdefault(id(cache), []).append(row)
         for rows in groups.values():
             try:
                 for row, reply in zip(rows, self._decode(rows), strict=True):

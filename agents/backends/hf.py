@@ -221,7 +221,6 @@ class HFBackend:
             name=f"hf-batcher-{self.name}",
             closed_error=lambda: BackendError("this HFBackend was closed"),
         )
-        self._worker = self._batcher.thread  # the one thread that runs the model
 
     # ----------------------------------------------------------------------------------------------- loading
     def _load_model(self, path: Path) -> Any:

@@ -183,7 +183,7 @@ def test_closed_backend_refuses_calls(tiny_model: Path) -> None:
 
     closed = HFBackend(tiny_model, device="cpu")
     closed.close()
-    assert not closed._worker.is_alive()
+    assert not closed._batcher.thread.is_alive()  # the one thread that ran the model has stopped
     with pytest.raises(BackendError, match="closed"):
         closed.generate(episode(TASKS[0]), max_new_tokens=2, stop=[])
 
