@@ -40,8 +40,8 @@ from train.batching import (  # noqa: E402
 from train.bootstrap import (  # noqa: E402
     BootstrapConfig,
     cpu_has_bf16,
-    drill_loss,
 )
+from train.build_steps import drill_loss  # noqa: E402
 from train.corpus import build_corpus  # noqa: E402
 from train.default_model import default_model_dir  # noqa: E402
 from train.presets import get_preset  # noqa: E402

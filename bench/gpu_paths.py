@@ -43,10 +43,10 @@ from train.batching import (  # noqa: E402
 )
 from train.bootstrap import (  # noqa: E402
     BootstrapConfig,
-    drill_loss,
     tokenizer_texts,
     train,
 )
+from train.build_steps import drill_loss  # noqa: E402
 from train.corpus import CorpusConfig, build_corpus  # noqa: E402
 from train.presets import Preset, get_preset, with_overrides  # noqa: E402
 from train.tokenizer import train_tokenizer  # noqa: E402

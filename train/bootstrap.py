@@ -2,7 +2,7 @@
 
 Read top to bottom: config, data (corpus -> tokenizer -> token ids with loss only on the assistant turns ->
 length-bucketed batches), model (``LlamaForCausalLM`` from a preset), AdamW with a cosine schedule and
-warm-up, the loop (grad clipping, a progress bar), and the checkpoint (``save_pretrained`` + tokenizer +
+warm-up, the loop (``train.build_steps``: the copy warm-up, then the corpus steps), and the checkpoint (``save_pretrained`` + tokenizer +
 ``train_config.json`` + ``metrics.json``; the ``COMPLETE`` marker is written last).
 
 Every training conversation carries one of its env's prompt variants, and the replies follow that variant's
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -38,8 +37,8 @@ import torch
 from transformers import GenerationConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from train.augment import with_renamed_copies
-from train.batching import Batch, Sample, batch_loss, conversation_of, encode_all, mixed_batches
-from train.copy_task import copy_batch, copy_loss, opened_by
+from train.batching import Sample, conversation_of, encode_all, mixed_batches
+from train.build_steps import BuildSteps
 from train.corpus import Corpus, CorpusConfig, build_corpus
 from train.presets import Preset, default_preset_name, get_preset, with_overrides
 from train.tokenizer import EOS, train_tokenizer
@@ -83,37 +82,6 @@ def tokenizer_texts(records: Sequence[dict[str, Any]]) -> Iterator[str]:
             yield message["content"]
 
 
-def drill_loss(
-    model: LlamaForCausalLM,
-    tok: PreTrainedTokenizerFast,
-    preset: Preset,
-    rng: torch.Generator,
-    progress: float = 1.0,
-    filler: int = 0,
-) -> torch.Tensor:
-    """The loss of one fresh batch of the synthetic copy task (train/copy_task.py) at ``progress`` (0 to 1)
-    of the warm-up; after it, 1. Module-level so that the benches time the drill ``train`` runs.
-
-    The rows' layout strays ``progress * copy_shift`` from ``x x``: fully shifted from the start, the drill
-    stayed at chance for 1,000 steps; grown from 0, content matching forms (docs/journal/2026-11-21-to-12-02-default-model.md).
-    With ``copy_bos`` a row opens with ``<|bos|>`` as every conversation does: without it, an
-    induction head formed on the rows copied nothing behind a prompt (13.9 nats), with it 2.6, and the model
-    copied the task's paths into its commands (docs/journal/2026-11-21-to-12-02-default-model.md)."""
-    device = next(model.parameters()).device
-    first_ordinary_id = max(tok.all_special_ids, default=-1) + 1  # specials keep their meaning
-    shift = preset.copy_shift * progress
-    ids, targets = copy_batch(rng, len(tok), first_ordinary_id, preset.copy_rows, preset.copy_span, shift)
-    if filler:
-        # random tokens in front of the rows, no target on them, so the copy happens that far in; the rows
-        # are packed into one sequence behind one filler, which then costs once per batch, not once per row
-        noise = torch.randint(first_ordinary_id, len(tok), (1, filler), generator=rng)
-        ids = torch.cat([noise, ids.reshape(1, -1)], dim=1)
-        targets = torch.cat([torch.zeros_like(noise, dtype=torch.bool), targets.reshape(1, -1)], dim=1)
-    if preset.copy_bos:
-        ids, targets = opened_by(ids, targets, tok.bos_token_id)
-    return copy_loss(model, ids.to(device), targets.to(device))
-
-
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bf16 matmuls natively (AVX512-BF16 or AMX), so that autocast speeds it up.
 
@@ -131,27 +99,6 @@ def cpu_has_bf16() -> bool:
 
 
 # --------------------------------------------------------------------------------------------------- schedule
-def copy_formed(losses: Sequence[float], below: float, window: int = 50) -> bool:
-    """Whether the copy drill's mean loss over the last ``window`` steps is under ``below``: the induction
-    head has formed. With ``below`` at 0 (off) it never is, so the warm-up runs all its extra steps.
-
-    Why: the phase change of the shifted drill came at about step 700 in one build and after step 1,150 in
-    the same preset with another seed, whose 1,200-step warm-up ended at 7.2 nats, near chance
-    (docs/journal/2026-11-21-to-12-02-default-model.md); a warm-up that runs until the drill is learnt does not leave that to the seed."""
-    if below <= 0 or len(losses) < window:
-        return False
-    return sum(losses[-window:]) / window < below
-
-
-def lr_at(step: int, preset: Preset) -> float:
-    """Linear warm-up, then cosine decay from ``lr`` to ``min_lr`` at the last step."""
-    if step < preset.warmup_steps:
-        return preset.lr * (step + 1) / preset.warmup_steps
-    span = max(1, preset.steps - preset.warmup_steps)
-    progress = min(1.0, (step - preset.warmup_steps) / span)
-    return preset.min_lr + 0.5 * (preset.lr - preset.min_lr) * (1 + math.cos(math.pi * progress))
-
-
 # ------------------------------------------------------------------------------------------------------- main
 def bootstrap(config: BootstrapConfig) -> Path:
     """Build (or reuse) the corpus, then train the tokenizer and the model into ``config.out``."""
@@ -196,7 +143,7 @@ def train(
         dict(preset.env_batch_tokens),
     )
     model, optimizer = build_model(preset, tok, device)
-    steps = _Steps(model, optimizer, tok, preset, device, bf16, config.progress)
+    steps = BuildSteps(model, optimizer, tok, preset, device, bf16, config.progress)
     deadline = None if config.max_minutes is None else started + 60 * config.max_minutes
     with steps.bar:
         model.train()
@@ -268,171 +215,6 @@ def build_model(
     return model, optimizer
 
 
-class _Steps:
-    """The training steps of one build: the copy warm-up, then the main phase, with their losses and token
-    counts. One object so that both phases share the optimizer, the copy drill's generator and the bar."""
-
-    def __init__(
-        self,
-        model: LlamaForCausalLM,
-        optimizer: torch.optim.Optimizer,
-        tok: PreTrainedTokenizerFast,
-        preset: Preset,
-        device: torch.device,
-        bf16: bool,
-        progress: bool,
-    ):
-        self.model, self.optimizer, self.tok, self.preset = model, optimizer, tok, preset
-        self.device, self.bf16, self.progress = device, bf16, progress
-        self.copy_rng = torch.Generator().manual_seed(preset.seed)
-        self.bar = _progress(progress)
-        self.copy_losses: list[float] = []  # drill loss per warm-up step
-        self.stretch_losses: list[float] = []  # drill loss per stretch step (behind filler)
-        self.losses: list[float] = []  # reply loss per main step
-        self.real_tokens = self.computed_tokens = 0
-        self.stopped_early = False
-        self.stretched = False  # whether the stretch stage ran (the main phase's drill then uses filler)
-        self.train_s = 0.0
-
-    def _autocast(self, bf16: bool | None = None) -> Any:
-        enabled = self.bf16 if bf16 is None else bf16 and self.bf16
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
-
-    def _step(self, loss: torch.Tensor) -> None:
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.preset.grad_clip)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-
-    def _set_lr(self, lr: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-
-    def _drill(self, progress: float = 1.0, filler: int = 0) -> torch.Tensor:
-        return drill_loss(self.model, self.tok, self.preset, self.copy_rng, progress, filler)
-
-    def _main_filler(self) -> int:
-        """The filler in front of a main-phase drill: none, or up to ``copy_filler_tokens`` once the
-        stretch stage ran with ``copy_filler_main``."""
-        if not (self.stretched and self.preset.copy_filler_main):
-            return 0
-        return int(torch.randint(0, self.preset.copy_filler_tokens + 1, (1,), generator=self.copy_rng))
-
-    def copy_warmup(self) -> None:
-        """Copy batches alone, their shift grown from 0 to ``copy_shift``, then on (up to
-        ``copy_extra_steps``) until the drill is learnt (``copy_formed``)."""
-        preset = self.preset
-        if not preset.copy_warmup_steps:
-            return
-        started = time.monotonic()
-        longest = preset.copy_warmup_steps + preset.copy_extra_steps
-        task = self.bar.add_task("copy warm-up", total=longest, loss=float("nan"), tps=0.0)
-        for step in range(longest):
-            if step >= preset.copy_warmup_steps and copy_formed(self.copy_losses, preset.copy_formed_loss):
-                break
-            self._set_lr(preset.lr * min(1.0, (step + 1) / max(1, preset.warmup_steps)))
-            with self._autocast(bf16=not preset.copy_warmup_fp32):
-                loss = self._drill(min(1.0, step / max(1, preset.copy_warmup_steps - 1)))
-            self._step(loss)
-            self.copy_losses.append(round(loss.item(), 5))
-            recent = self.copy_losses[-20:]
-            self.bar.update(task, advance=1, loss=sum(recent) / len(recent))
-        self.bar.update(task, total=len(self.copy_losses))  # a warm-up that stopped early shows as finished
-        self.train_s += time.monotonic() - started
-        if self.progress and not sys.stderr.isatty():
-            print(
-                f"copy warm-up: {len(self.copy_losses)} steps, loss {self.copy_losses[-1]:.3f}",
-                file=sys.stderr,
-            )
-        if preset.copy_filler_tokens and preset.copy_filler_steps:
-            if copy_formed(self.copy_losses, preset.copy_formed_loss):
-                self.stretch()
-            elif self.progress:
-                print("copy stretch skipped: the warm-up's drill was not learnt", file=sys.stderr)
-
-    def stretch(self) -> None:
-        """``copy_filler_steps`` drill steps behind random filler whose bound grows (over 70% of the stage)
-        to ``copy_filler_tokens``: the formed head learns to copy far from the start (``Preset``)."""
-        preset = self.preset
-        started = time.monotonic()
-        task = self.bar.add_task("copy stretch", total=preset.copy_filler_steps, loss=float("nan"), tps=0.0)
-        for step in range(preset.copy_filler_steps):
-            grown = min(1.0, step / max(1, 0.7 * preset.copy_filler_steps))
-            bound = int(preset.copy_filler_tokens * grown)
-            filler = int(torch.randint(0, bound + 1, (1,), generator=self.copy_rng))
-            self._set_lr(preset.lr)
-            with self._autocast(bf16=not preset.copy_warmup_fp32):
-                loss = self._drill(filler=filler)
-            self._step(loss)
-            self.stretch_losses.append(round(loss.item(), 5))
-            recent = self.stretch_losses[-20:]
-            self.bar.update(task, advance=1, loss=sum(recent) / len(recent))
-            if (
-                self.progress
-                and not sys.stderr.isatty()
-                and (step + 1) % max(1, preset.copy_filler_steps // 10) == 0
-            ):
-                print(
-                    f"copy stretch step {step + 1}/{preset.copy_filler_steps} filler bound {bound} "
-                    f"loss {sum(recent) / len(recent):.3f}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-        self.stretched = True
-        self.train_s += time.monotonic() - started
-
-    def main_phase(self, stream: Iterator[Batch], deadline: float | None) -> None:
-        """``preset.steps`` steps on the corpus (plus the copy drill at ``copy_weight``), warm-up then cosine
-        decay; stops early, and says so in the metrics, once ``deadline`` (monotonic seconds) passes."""
-        preset, pad_id = self.preset, self.tok.pad_token_id
-        started = time.monotonic()
-        task = self.bar.add_task("train", total=preset.steps, loss=float("nan"), tps=0.0)
-        for step in range(preset.steps):
-            if deadline is not None and time.monotonic() > deadline:
-                self.stopped_early = True
-                break
-            self._set_lr(lr_at(step, preset))
-            batch = next(stream).to(self.device)
-            with self._autocast():
-                loss, reply_loss = batch_loss(self.model, batch, preset.env_weight)
-                if preset.copy_weight > 0:
-                    loss = loss + preset.copy_weight * self._drill(filler=self._main_filler())
-            self._step(loss)
-            self.losses.append(round(reply_loss, 5))
-            # tokens of the full conversations this step learned from (the shared prompt counted per row)
-            self.real_tokens += batch.prompt.shape[1] * batch.ids.shape[0] + int((batch.ids != pad_id).sum())
-            self.computed_tokens += batch.prompt.shape[1] + batch.ids.numel()
-            elapsed = time.monotonic() - started
-            recent = sum(self.losses[-20:]) / len(self.losses[-20:])
-            self.bar.update(task, advance=1, loss=recent, tps=self.real_tokens / elapsed)
-            if self.progress and not sys.stderr.isatty() and (step + 1) % max(1, preset.steps // 20) == 0:
-                # a log line now and then when no live bar can be drawn (output to a file or a pipe)
-                print(
-                    f"train step {step + 1}/{preset.steps} loss {recent:.3f} "
-                    f"{self.real_tokens / elapsed:.0f} tok/s {elapsed:.0f}s",
-                    file=sys.stderr,
-                    flush=True,
-                )
-        self.train_s += time.monotonic() - started
-
-    def metrics(self, corpus_s: float, wall_s: float) -> dict[str, Any]:
-        train_s = max(self.train_s, 1e-9)
-        return {
-            "loss": self.losses,
-            "copy_warmup_loss": self.copy_losses,
-            "copy_stretch_loss": self.stretch_losses,
-            "final_loss": sum(self.losses[-20:]) / max(1, len(self.losses[-20:])),
-            "steps_done": len(self.losses),
-            "stopped_early": self.stopped_early,
-            "train_s": round(self.train_s, 1),
-            "corpus_s": round(corpus_s, 1),
-            "wall_s": round(wall_s, 1),
-            "tokens_per_s": round(self.real_tokens / train_s, 1),
-            "computed_tokens_per_s": round(self.computed_tokens / train_s, 1),
-            "tokens_seen": self.real_tokens,
-        }
-
-
 def save_model(
     out: Path,
     model: LlamaForCausalLM,
@@ -478,28 +260,6 @@ def _version(package: str) -> str:
     from importlib.metadata import version
 
     return version(package)
-
-
-def _progress(enabled: bool) -> Any:
-    """A rich progress bar; ``disable=True`` makes every call a no-op when progress output is off."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.3f}  {task.fields[tps]:.0f} tok/s"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,9 +20,9 @@ from train.batching import (
 from train.bootstrap import (
     MARKER,
     BootstrapConfig,
-    lr_at,
     train,
 )
+from train.build_steps import lr_at
 from train.presets import get_preset, with_overrides
 from train.tokenizer import train_tokenizer
 
@@ -255,7 +255,7 @@ def test_copy_warm_up_and_copy_loss_train_and_are_recorded(tiny_corpus, tmp_path
 
 
 def test_the_warm_up_runs_on_until_the_drill_is_learnt_and_no_further(tiny_corpus, tmp_path):
-    from train.bootstrap import copy_formed
+    from train.build_steps import copy_formed
 
     assert not copy_formed([0.1] * 49, 1.0) and copy_formed([0.1] * 50, 1.0)
     assert not copy_formed([5.0] * 50 + [0.1] * 10, 1.0) and not copy_formed([0.1] * 50, 0.0)
@@ -284,16 +284,16 @@ def test_the_warm_up_runs_on_until_the_drill_is_learnt_and_no_further(tiny_corpu
 def test_the_warm_up_grows_the_copy_rows_shift_and_training_keeps_the_whole_of_it(
     tiny_corpus, tmp_path, monkeypatch
 ):
-    import train.bootstrap as bootstrap_module
+    import train.build_steps as steps_module
 
     shifts: list[float] = []
-    real_copy_batch = bootstrap_module.copy_batch
+    real_copy_batch = steps_module.copy_batch
 
     def spying_copy_batch(rng, vocab_size, first_id, rows, span, shift=0.0):
         shifts.append(shift)
         return real_copy_batch(rng, vocab_size, first_id, rows, span, shift)
 
-    monkeypatch.setattr(bootstrap_module, "copy_batch", spying_copy_batch)
+    monkeypatch.setattr(steps_module, "copy_batch", spying_copy_batch)
     _, preset = train_micro(
         tiny_corpus, tmp_path, copy_warmup_steps=5, copy_weight=0.5, copy_span=8, copy_shift=0.8
     )
@@ -304,16 +304,16 @@ def test_the_warm_up_grows_the_copy_rows_shift_and_training_keeps_the_whole_of_i
 def test_copy_bos_opens_every_bare_copy_row_with_bos_and_marks_no_target_on_it(
     tiny_corpus, tmp_path, monkeypatch
 ):
-    import train.bootstrap as bootstrap_module
+    import train.build_steps as steps_module
 
     seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    real_copy_loss = bootstrap_module.copy_loss
+    real_copy_loss = steps_module.copy_loss
 
     def spying_copy_loss(model, ids, targets):
         seen.append((ids.clone(), targets.clone()))
         return real_copy_loss(model, ids, targets)
 
-    monkeypatch.setattr(bootstrap_module, "copy_loss", spying_copy_loss)
+    monkeypatch.setattr(steps_module, "copy_loss", spying_copy_loss)
     folder, preset = train_micro(
         tiny_corpus, tmp_path, copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_bos=True
     )
@@ -337,17 +337,17 @@ def test_format_tag_names_the_variant_and_keeps_the_episode():
 def test_copy_warmup_fp32_runs_the_warm_up_outside_autocast_and_the_main_phase_inside(
     tiny_corpus, tmp_path, monkeypatch
 ):
-    import train.bootstrap as bootstrap_module
+    import train.build_steps as steps_module
 
     monkeypatch.setenv("PROMPTLESS_CPU_BF16", "1")  # the main phase under bf16 autocast on any CPU
     seen: list[bool] = []  # whether autocast was on at each copy drill: warm-up steps, then main steps
-    real_drill = bootstrap_module.drill_loss
+    real_drill = steps_module.drill_loss
 
     def spying_drill(*args, **kwargs):
         seen.append(torch.is_autocast_enabled("cpu"))
         return real_drill(*args, **kwargs)
 
-    monkeypatch.setattr(bootstrap_module, "drill_loss", spying_drill)
+    monkeypatch.setattr(steps_module, "drill_loss", spying_drill)
     _, preset = train_micro(
         tiny_corpus, tmp_path, copy_warmup_steps=3, copy_weight=0.5, copy_span=8, copy_warmup_fp32=True
     )
@@ -357,10 +357,10 @@ def test_copy_warmup_fp32_runs_the_warm_up_outside_autocast_and_the_main_phase_i
 def test_the_stretch_stage_runs_only_after_a_learnt_drill_with_filler_growing_to_its_bound(
     tiny_corpus, tmp_path, monkeypatch
 ):
-    import train.bootstrap as bootstrap_module
+    import train.build_steps as steps_module
 
     shapes: list[tuple[int, int]] = []  # each drill batch's (rows, length)
-    real_copy_loss = bootstrap_module.copy_loss
+    real_copy_loss = steps_module.copy_loss
 
     def spying_copy_loss(model, ids, targets):
         shapes.append(tuple(ids.shape))
@@ -369,7 +369,7 @@ def test_the_stretch_stage_runs_only_after_a_learnt_drill_with_filler_growing_to
             assert targets[:, ids.shape[1] - 8 * 16 :].sum() == 8 * 7  # every row's copy is a target
         return real_copy_loss(model, ids, targets)
 
-    monkeypatch.setattr(bootstrap_module, "copy_loss", spying_copy_loss)
+    monkeypatch.setattr(steps_module, "copy_loss", spying_copy_loss)
     stretch = {"copy_span": 8, "copy_bos": True, "copy_filler_tokens": 40, "copy_filler_steps": 10}
     # a bar every micro model meets (50-step mean far under 1e6): 50 warm-up steps, then 10 stretch steps
     folder, preset = train_micro(
