@@ -2,8 +2,9 @@
 
 Read top to bottom: config, data (corpus -> tokenizer -> token ids with loss only on the assistant turns ->
 length-bucketed batches), model (``LlamaForCausalLM`` from a preset), AdamW with a cosine schedule and
-warm-up, the loop (``train.build_steps``: the copy warm-up, then the corpus steps), and the checkpoint (``save_pretrained`` + tokenizer +
-``train_config.json`` + ``metrics.json``; the ``COMPLETE`` marker is written last).
+warm-up, the loop (``train.build_steps``: the copy warm-up, then the corpus steps), and the checkpoint
+(``save_pretrained`` + tokenizer + ``train_config.json`` + ``metrics.json``; the ``COMPLETE`` marker is
+written last).
 
 Every training conversation carries one of its env's prompt variants, and the replies follow that variant's
 format: nothing is ever trained without a prompt, so the model must read its prompt to act well.
