@@ -200,36 +200,23 @@ def collate(group: Sequence[Sample], pad_id: int) -> Batch:
     return Batch(torch.tensor([group[0].prompt]), ids, targets, real)
 
 
-def batch_loss(model: LlamaForCausalLM, batch: Batch, env_weight: float = 0.0) -> tuple[torch.Tensor, float]:
-    """(training loss, reply loss) of a batch, the prompt computed once and shared by every row.
-
-    The reply loss is the mean cross-entropy over the assistant tokens. The training loss adds the
-    episode's other tokens (the environment's turns) at weight ``env_weight``: predicting observations
-    teaches the model to read them (copying an id or a number back is most of acting well) far sooner than
-    the sparse reply tokens alone. With ``env_weight=0`` it is the reply loss.
+def batch_loss(model: LlamaForCausalLM, batch: Batch) -> tuple[torch.Tensor, float]:
+    """(training loss, its value) of a batch: the mean cross-entropy over the assistant tokens, with the
+    prompt computed once and shared by every row.
 
     Exact: the same value (and, by autograd through the repeated cache, gradient) as running each full
     conversation on its own. Rows are right-padded, so causal attention keeps real tokens off the pads, and
-    the first episode token is a role marker, never a target, so no row needs the prompt's last logit.
+    the first episode token is a role marker, never a target, so no row needs the prompt's last logit. Only
+    the reply tokens are scored, so only their logits are computed: the vocabulary projection and softmax
+    of every other position (most of the tokens) would be thrown away.
     """
     prompt_cache = model.model(input_ids=batch.prompt, use_cache=True).past_key_values
     prompt_cache.batch_repeat_interleave(batch.ids.shape[0])
     hidden = model.model(input_ids=batch.ids, past_key_values=prompt_cache, use_cache=True).last_hidden_state
-    if env_weight == 0.0:
-        # Only the reply tokens are scored, so only their logits are computed: the vocabulary projection
-        # and softmax of every other position (most of the tokens) would be thrown away.
-        targets = batch.targets[:, 1:]
-        if not targets.any():
-            zero = hidden.sum() * 0.0  # no reply in the batch: nothing to learn, but a graph to backward
-            return zero, 0.0
-        logits = model.lm_head(hidden[:, :-1][targets])
-        reply_loss = torch.nn.functional.cross_entropy(logits.float(), batch.ids[:, 1:][targets])
-        return reply_loss, reply_loss.item()
-    logits = model.lm_head(hidden[:, :-1])
-    nll = torch.nn.functional.cross_entropy(
-        logits.float().reshape(-1, logits.shape[-1]), batch.ids[:, 1:].reshape(-1), reduction="none"
-    ).view(logits.shape[:2])
-    targets = batch.targets[:, 1:].float()
-    reply_loss = (nll * targets).sum() / targets.sum().clamp(min=1)
-    weights = targets + env_weight * (batch.real[:, 1:] & ~batch.targets[:, 1:]).float()
-    return (nll * weights).sum() / weights.sum().clamp(min=1e-9), reply_loss.item()
+    targets = batch.targets[:, 1:]
+    if not targets.any():
+        zero = hidden.sum() * 0.0  # no reply in the batch: nothing to learn, but a graph to backward
+        return zero, 0.0
+    logits = model.lm_head(hidden[:, :-1][targets])
+    reply_loss = torch.nn.functional.cross_entropy(logits.float(), batch.ids[:, 1:][targets])
+    return reply_loss, reply_loss.item()

@@ -185,8 +185,8 @@ def train(
 def prepare_data(
     records: Sequence[dict[str, Any]], preset: Preset
 ) -> tuple[PreTrainedTokenizerFast, list[Sample], dict[str, Any]]:
-    """The tokenizer trained on the corpus, and the encoded conversations (name-swapped OS copies added,
-    an env's conversations repeated ``oversample`` times), with the counts of what was kept and dropped."""
+    """The tokenizer trained on the corpus, and the encoded conversations (name-swapped OS copies added),
+    with the counts of what was kept and dropped."""
     tok = train_tokenizer(tokenizer_texts(records), vocab_size=preset.vocab_size, scheme=preset.pretokenizer)
     records = with_renamed_copies(list(records), preset.renamed_copies, preset.seed)
     data, data_stats = encode_all(tok, records, preset.context_length)
@@ -194,10 +194,7 @@ def prepare_data(
         raise RuntimeError(
             f"no conversation fits the context of {preset.context_length} tokens: {data_stats}"
         )
-    # Short conversations (OS) fill batches of many rows, so they would get few of the optimizer steps;
-    # repeating them per epoch gives each env a fair share of the steps.
-    repeat = dict(preset.oversample)
-    return tok, [s for s in data for _ in range(repeat.get(s.env, 1))], data_stats
+    return tok, data, data_stats
 
 
 def build_model(

@@ -199,7 +199,7 @@ class BuildSteps:
             self._set_lr(lr_at(step, preset))
             batch = next(stream).to(self.device)
             with self._autocast():
-                loss, reply_loss = batch_loss(self.model, batch, preset.env_weight)
+                loss, reply_loss = batch_loss(self.model, batch)
                 if preset.copy_weight > 0:
                     loss = loss + preset.copy_weight * self._drill(filler=self._main_filler())
             self._step(loss)

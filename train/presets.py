@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
 from transformers import LlamaConfig
@@ -49,11 +49,9 @@ class Preset:
     min_lr: float
     warmup_steps: int
     episodes_by_env: tuple[tuple[str, int], ...] = ()  # per-env overrides of episodes_per_env
-    oversample: tuple[tuple[str, int], ...] = ()  # (env, k): its conversations appear k times per epoch
     step_share: tuple[tuple[str, float], ...] = ()  # (env, weight): the env's share of the optimizer steps
     # (env, tokens): an env's own batch budget, used with step_share
     env_batch_tokens: tuple[tuple[str, int], ...] = ()
-    env_weight: float = 0.0  # loss weight of the episode's environment turns (assistant turns weigh 1)
     copy_weight: float = 0.0  # weight of the synthetic copy loss added each step (train/copy_task.py)
     copy_rows: int = 8
     renamed_copies: int = 0  # name-swapped copies of each OS transcript (train/augment.py)
@@ -61,7 +59,7 @@ class Preset:
     copy_span: int = 32
     # After ``copy_warmup_steps``, up to ``copy_extra_steps`` more warm-up steps (at the full shift) until the
     # drill's mean loss over 50 steps is under ``copy_formed_loss`` (0: off): the step at which the induction
-    # head forms varies with the seed and the arithmetic (train.bootstrap.copy_formed)
+    # head forms varies with the seed and the arithmetic (train.build_steps.copy_formed)
     copy_formed_loss: float = 0.0
     copy_extra_steps: int = 0
     # the copy warm-up in fp32 even where the main phase runs under bf16 autocast: bf16 rounding delays or
@@ -95,6 +93,8 @@ class Preset:
     # The build's seed (corpus draw, initial weights, batch order, copy drill): part of what the default
     # model is, so it sits in the fingerprint; a seed given to train.bootstrap overrides it
     seed: int = 0
+    # Raised when the same fields would build another model (see ``fingerprint``).
+    version: int = 1
     expected_minutes: float = 1.0  # printed before a build: wall minutes on a 2-core VM, corpus included
     timed: bool = True  # False: expected_minutes is an estimate, no build of this preset has been timed
 
@@ -127,35 +127,22 @@ class Preset:
         return asdict(self)
 
     def fingerprint(self) -> str:
-        """Hash of every field that shapes the model (not ``expected_minutes`` and ``timed``, printed only).
+        """Hash of what shapes the model: the version, and every field set away from its default
+        (``expected_minutes`` and ``timed`` are printed only).
 
-        A default model records the fingerprint of the preset that built it, so that a newer release whose
-        preset trains differently rebuilds it instead of silently reusing the old weights."""
-        fields = self.as_dict()
-        for printed in ("expected_minutes", "timed"):
-            fields.pop(printed)
-        for name, value in LEGACY_VALUES.items():
-            # A field added later, at the value every earlier build had, must not change the fingerprint:
-            # that would rebuild an identical model.
-            if fields.get(name) == value:
-                fields.pop(name)
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+        A default model records the fingerprint of the preset that built it, so that a release whose preset
+        trains differently rebuilds it instead of silently reusing the old weights. A field added later
+        defaults to what the code did without it, so adding it leaves every fingerprint as it was; a change
+        that the fields cannot show (the corpus, the training code, a changed default) raises ``version``."""
+        shaped = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("expected_minutes", "timed")
+            and (f.default is MISSING or getattr(self, f.name) != f.default)
+        }
+        shaped["version"] = self.version
+        return hashlib.sha256(json.dumps(shaped, sort_keys=True).encode()).hexdigest()[:16]
 
-
-#: Fields added after the first builds, with the value those builds used (see ``Preset.fingerprint``).
-LEGACY_VALUES: dict[str, Any] = {
-    "pretokenizer": "bytelevel",
-    "rope_theta": 10_000.0,
-    "copy_shift": 0.0,
-    "copy_bos": False,
-    "copy_formed_loss": 0.0,
-    "copy_extra_steps": 0,
-    "copy_warmup_fp32": False,
-    "copy_filler_tokens": 0,
-    "copy_filler_steps": 0,
-    "copy_filler_main": False,
-    "seed": 0,
-}
 
 PRESETS: dict[str, Preset] = {
     "micro": Preset(
@@ -197,7 +184,6 @@ PRESETS: dict[str, Preset] = {
         lr=4e-3,
         min_lr=4e-4,
         warmup_steps=50,
-        env_weight=0.0,
         renamed_copies=3,
         # The drill's shift grows from 0 to 1 over the warm-up: a fixed layout forms fixed-distance heads
         # only, and a drill shifted from the start stays at chance; grown, it forms a content-matching

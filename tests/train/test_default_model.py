@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -92,37 +91,23 @@ def test_fingerprint_follows_the_training_fields_only():
     assert with_overrides(cpu, steps=cpu.steps + 1).fingerprint() != cpu.fingerprint()
 
 
-def test_a_field_added_later_at_its_legacy_value_keeps_the_old_fingerprint():
-    # Builds made before these fields existed had what are now their legacy values: adding a field must not
-    # rebuild such a model, and changing one must. The recorded fingerprints are those of two earlier
-    # builds' COMPLETE markers.
-    from train.presets import LEGACY_VALUES
+def test_the_fingerprint_hashes_the_version_and_the_fields_set_away_from_their_defaults():
+    from dataclasses import dataclass, fields
 
-    assert set(LEGACY_VALUES) == {
-        "pretokenizer",
-        "rope_theta",
-        "copy_shift",
-        "copy_bos",
-        "copy_formed_loss",
-        "copy_extra_steps",
-        "copy_warmup_fp32",
-        "copy_filler_tokens",
-        "copy_filler_steps",
-        "copy_filler_main",
-        "seed",
-    }
-    older = with_overrides(get_preset("cpu"), copy_warmup_steps=400, **LEGACY_VALUES)
-    fields = older.as_dict()
-    for unhashed in ("expected_minutes", "timed", *LEGACY_VALUES):
-        fields.pop(unhashed)
-    before = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
-    assert older.fingerprint() == before == "2052ed4bf879ec45"
-    assert with_overrides(older, pretokenizer="copy").fingerprint() != before
-    assert with_overrides(older, rope_theta=1e6).fingerprint() != before
-    assert get_preset("cpu").fingerprint() != before  # the current preset trains differently: rebuild
-    fixed_warmup = with_overrides(get_preset("cpu"), copy_formed_loss=0.0, copy_extra_steps=0, seed=0)
-    assert fixed_warmup.fingerprint() == "5415c2f99fdc860f"
-    assert get_preset("cpu").fingerprint() == "28250e26abcb6b83" != fixed_warmup.fingerprint()
+    from train.presets import Preset
+
+    cpu = get_preset("cpu")
+
+    @dataclass(frozen=True)
+    class WithNewField(Preset):
+        new_knob: int = 0  # a field added later, at the default that builds what the code built before
+
+    extended = WithNewField(**{f.name: getattr(cpu, f.name) for f in fields(cpu)})
+    assert extended.fingerprint() == cpu.fingerprint()  # adding a field keeps the fingerprint
+    assert with_overrides(extended, new_knob=1).fingerprint() != cpu.fingerprint()  # setting it does not
+    assert with_overrides(cpu, version=cpu.version + 1).fingerprint() != cpu.fingerprint()
+    assert with_overrides(cpu, copy_formed_loss=0.0).fingerprint() != cpu.fingerprint()
+    assert with_overrides(cpu, expected_minutes=99.0, timed=False).fingerprint() == cpu.fingerprint()
 
 
 def test_the_gpu_preset_reuses_the_cpu_corpus_and_keeps_its_copy_warm_up():
