@@ -95,7 +95,6 @@ class LocalExecutor:
     ):
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-        self.env_factory = env_factory
         self.agent = agent
         self.concurrency = concurrency
         self.max_turns = max_turns

@@ -74,8 +74,9 @@ def lr_at(step: int, preset: Preset) -> float:
 
 
 class BuildSteps:
-    """The training steps of one build: the copy warm-up, then the main phase, with their losses and token
-    counts. One object so that both phases share the optimizer, the copy drill's generator and the bar."""
+    """The training steps of one build: the copy warm-up, its stretch stage, then the main phase, with their
+    losses and token counts. One object so that the phases share the optimizer, the copy drill's generator
+    and the bar."""
 
     def __init__(
         self,
@@ -96,7 +97,6 @@ class BuildSteps:
         self.losses: list[float] = []  # reply loss per main step
         self.real_tokens = self.computed_tokens = 0
         self.stopped_early = False
-        self.stretched = False  # whether the stretch stage ran (the main phase's drill then uses filler)
         self.train_s = 0.0
 
     def _autocast(self, bf16: bool | None = None) -> Any:
@@ -116,12 +116,21 @@ class BuildSteps:
     def _drill(self, progress: float = 1.0, filler: int = 0) -> torch.Tensor:
         return drill_loss(self.model, self.tok, self.preset, self.copy_rng, progress, filler)
 
+    def _filler(self, bound: int) -> int:
+        """A filler length drawn uniformly from 0 to ``bound`` with the drill's generator."""
+        return int(torch.randint(0, bound + 1, (1,), generator=self.copy_rng))
+
     def _main_filler(self) -> int:
         """The filler in front of a main-phase drill: none, or up to ``copy_filler_tokens`` once the
         stretch stage ran with ``copy_filler_main``."""
-        if not (self.stretched and self.preset.copy_filler_main):
+        if not (self.stretch_losses and self.preset.copy_filler_main):
             return 0
-        return int(torch.randint(0, self.preset.copy_filler_tokens + 1, (1,), generator=self.copy_rng))
+        return self._filler(self.preset.copy_filler_tokens)
+
+    def _log_now(self, step: int, total: int, times: int) -> bool:
+        """Whether step ``step`` of ``total`` prints a log line: ``times`` per stage, and only when no live
+        bar can be drawn (output to a file or a pipe)."""
+        return self.progress and not sys.stderr.isatty() and (step + 1) % max(1, total // times) == 0
 
     def copy_warmup(self) -> None:
         """Copy batches alone, their shift grown from 0 to ``copy_shift``, then on (up to
@@ -161,29 +170,23 @@ class BuildSteps:
         preset = self.preset
         started = time.monotonic()
         task = self.bar.add_task("copy stretch", total=preset.copy_filler_steps, loss=float("nan"), tps=0.0)
+        self._set_lr(preset.lr)
         for step in range(preset.copy_filler_steps):
             grown = min(1.0, step / max(1, 0.7 * preset.copy_filler_steps))
             bound = int(preset.copy_filler_tokens * grown)
-            filler = int(torch.randint(0, bound + 1, (1,), generator=self.copy_rng))
-            self._set_lr(preset.lr)
             with self._autocast(bf16=not preset.copy_warmup_fp32):
-                loss = self._drill(filler=filler)
+                loss = self._drill(filler=self._filler(bound))
             self._step(loss)
             self.stretch_losses.append(round(loss.item(), 5))
             recent = self.stretch_losses[-20:]
             self.bar.update(task, advance=1, loss=sum(recent) / len(recent))
-            if (
-                self.progress
-                and not sys.stderr.isatty()
-                and (step + 1) % max(1, preset.copy_filler_steps // 10) == 0
-            ):
+            if self._log_now(step, preset.copy_filler_steps, 10):
                 print(
                     f"copy stretch step {step + 1}/{preset.copy_filler_steps} filler bound {bound} "
                     f"loss {sum(recent) / len(recent):.3f}",
                     file=sys.stderr,
                     flush=True,
                 )
-        self.stretched = True
         self.train_s += time.monotonic() - started
 
     def main_phase(self, stream: Iterator[Batch], deadline: float | None) -> None:
@@ -210,8 +213,7 @@ class BuildSteps:
             elapsed = time.monotonic() - started
             recent = sum(self.losses[-20:]) / len(self.losses[-20:])
             self.bar.update(task, advance=1, loss=recent, tps=self.real_tokens / elapsed)
-            if self.progress and not sys.stderr.isatty() and (step + 1) % max(1, preset.steps // 20) == 0:
-                # a log line now and then when no live bar can be drawn (output to a file or a pipe)
+            if self._log_now(step, preset.steps, 20):
                 print(
                     f"train step {step + 1}/{preset.steps} loss {recent:.3f} "
                     f"{self.real_tokens / elapsed:.0f} tok/s {elapsed:.0f}s",

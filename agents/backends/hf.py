@@ -87,15 +87,21 @@ def render_plain(messages: Sequence[Message], generation: bool = True) -> str:
     return text + (PLAIN_GENERATION_PROMPT if generation else "")
 
 
-def encode_messages(tokenizer: Any, messages: Sequence[Message], generation: bool = True) -> list[int]:
-    """Token ids of ``messages`` under the tokenizer's chat template, else the plain template; with the
-    reply's opening when ``generation``. Not thread-safe (fast tokenizers refuse concurrent use)."""
+def render_messages(tokenizer: Any, messages: Sequence[Message], generation: bool = False) -> str:
+    """``messages`` as text under the tokenizer's chat template, else the plain template; with the reply's
+    opening when ``generation``. Training and inference both render through here, so they agree."""
     if getattr(tokenizer, "chat_template", None):
         # transformers annotates plain dicts; a Message TypedDict is one at runtime.
         conversation = cast("list[dict[str, str]]", list(messages))
-        text = tokenizer.apply_chat_template(conversation, add_generation_prompt=generation, tokenize=False)
-        return tokenizer(text, add_special_tokens=False)["input_ids"]
-    return tokenizer(render_plain(messages, generation))["input_ids"]
+        return tokenizer.apply_chat_template(conversation, add_generation_prompt=generation, tokenize=False)
+    return render_plain(messages, generation)
+
+
+def encode_messages(tokenizer: Any, messages: Sequence[Message], generation: bool = True) -> list[int]:
+    """Token ids of ``render_messages``: a chat template brings its own special tokens, the plain template
+    gets the tokenizer's. Not thread-safe (fast tokenizers refuse concurrent use)."""
+    plain = not getattr(tokenizer, "chat_template", None)
+    return tokenizer(render_messages(tokenizer, messages, generation), add_special_tokens=plain)["input_ids"]
 
 
 @dataclass

@@ -34,12 +34,13 @@ from typing import Any
 
 import torch
 
+from agents.backends.hf import encode_messages, render_messages
 from agents.icae import ICAE_FILE, IcaeParams, decoder_logits, encode_segments, prompt_slots, reconstruct
 from envs.core import Message
 from train.compress.config import CompressConfig
 from train.compress.gist_train import kv_bytes
 from train.compress.rows import prompt_and_conversations
-from train.students.examples import IGNORE, render
+from train.students.examples import IGNORE
 from train.students.losses import token_ce
 
 
@@ -63,7 +64,7 @@ def corpus_texts(env: str, tokenizer: Any, *, episodes: int, seed: int) -> list[
     texts = []
     for record in corpus.records():
         messages = [m for m in [*record["prompt"], *record["messages"]] if m.get("content") is not None]
-        texts.append(render(tokenizer, messages))
+        texts.append(render_messages(tokenizer, messages))
     return texts
 
 
@@ -207,15 +208,14 @@ def train_icae(
         model.get_base_model().gradient_checkpointing_enable({"use_reentrant": False})
     params = new_params(model, config, config.seed)
     max_len = int(getattr(model.get_base_model().config, "max_position_embeddings", 4096))
-    plain = not getattr(tokenizer, "chat_template", None)
-    n_slots = prompt_slots_count(
-        len(tokenizer(render(tokenizer, prompt), add_special_tokens=plain)["input_ids"]), config
-    )
+    n_slots = prompt_slots_count(len(encode_messages(tokenizer, prompt, generation=False)), config)
     room = min(config.icae_conv_tokens, max_len - n_slots)
     prompt_ids, rows = finetune_rows(tokenizer, prompt, conversations, room=room)
     if config.icae_finetune_steps and not rows:
         raise ValueError(f"no ICAE fine-tuning row fits the model's context for env {config.env}")
-    pretrain_text = list(texts) or [render(tokenizer, list(prompt) + c["messages"]) for c in conversations]
+    pretrain_text = list(texts) or [
+        render_messages(tokenizer, list(prompt) + c["messages"]) for c in conversations
+    ]
     n_spans = config.icae_pretrain_steps * config.batch_size
     spans = pretrain_spans(
         tokenizer, pretrain_text, n_spans + 16, config.icae_segment, config.icae_ae_share, config.seed

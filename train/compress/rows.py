@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agents.backends.hf import encode_messages
 from envs.core import Message
 from train.students.dataset import conversation_views
-from train.students.examples import Encoded, encode_chat, render
+from train.students.examples import Encoded, encode_chat
 
 
 def prompt_and_conversations(
@@ -16,8 +17,7 @@ def prompt_and_conversations(
 ) -> tuple[list[int], list[Encoded]]:
     """The prompt's ids, and every conversation view encoded behind the prompt. A view in which the prompt
     does not tokenize exactly as it does alone is left out: the compressed form stands for those ids."""
-    plain = not getattr(tokenizer, "chat_template", None)
-    prompt_ids = tokenizer(render(tokenizer, prompt), add_special_tokens=plain)["input_ids"]
+    prompt_ids = encode_messages(tokenizer, prompt, generation=False)
     encoded = []
     for item in conversations:
         if item.get("error"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.backends.hf import PLAIN_GENERATION_PROMPT, PLAIN_TEMPLATE
+from agents.backends.hf import render_messages
 from envs.core import Message
 
 IGNORE = -100
@@ -54,24 +54,14 @@ class Encoded:
         return [i for i, label in enumerate(self.labels) if label != IGNORE]
 
 
-def render(tokenizer: object, messages: Sequence[Message], generation_prompt: bool = False) -> str:
-    """``messages`` as the back-end renders them: the chat template, or the plain one without it."""
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(  # type: ignore[attr-defined]
-            list(messages), tokenize=False, add_generation_prompt=generation_prompt
-        )
-    text = "".join(PLAIN_TEMPLATE.format(role=m["role"], content=m["content"]) for m in messages)
-    return text + (PLAIN_GENERATION_PROMPT if generation_prompt else "")
-
-
 def encode_chat(tokenizer: object, messages: Sequence[Message], skip: int = 0) -> Encoded:
     """Ids of the whole conversation; labels on the assistant turns from message ``skip`` on."""
-    text = render(tokenizer, messages)
+    text = render_messages(tokenizer, messages)
     spans = []
     for k, message in enumerate(messages):
         if k >= skip and message["role"] == "assistant":
-            start = len(render(tokenizer, messages[:k], generation_prompt=True))
-            end = len(render(tokenizer, messages[: k + 1]))
+            start = len(render_messages(tokenizer, messages[:k], generation=True))
+            end = len(render_messages(tokenizer, messages[: k + 1]))
             spans.append((start, end))
     plain = not getattr(tokenizer, "chat_template", None)
     enc = tokenizer(text, add_special_tokens=plain, return_offsets_mapping=True)  # type: ignore[operator]
