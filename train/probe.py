@@ -33,6 +33,12 @@ Example::
     python -m train.probe /tmp/model --envs web,shop     # no Docker needed
     python -m train.probe /tmp/model --envs os --show 6  # and where the first replies go wrong
     python -m train.probe /tmp/model --envs os --free    # and each reply written by the model itself
+    python -m train.probe /tmp/model --corpus ~/.cache/promptless/corpus/<key>  # on its own training data
+
+With ``--corpus`` the probe reads the first tasks of a training corpus (``train.corpus``'s folder or its
+``corpus.jsonl``) instead of dev. Why: a model about as wrong on its own training conversations as on dev
+underfits, and more steps or a larger model is the lever; one right there and wrong on dev memorises, and
+more varied data is.
 """
 
 from __future__ import annotations
@@ -102,6 +108,29 @@ def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
                     records.extend(agent_records(episode))
         finally:
             env.close()
+    return records
+
+
+def corpus_records(corpus: Path, env_names: Sequence[str]) -> list[dict[str, Any]]:
+    """The agent conversations of the first ``PROBE_TASKS[env]`` tasks of each of ``env_names`` in a training
+    corpus (a folder holding ``corpus.jsonl``, or the file), every variant, in the corpus's order."""
+    from train.corpus import CORPUS_FILE
+
+    path = corpus / CORPUS_FILE if corpus.is_dir() else corpus
+    tasks: dict[str, list[str]] = {name: [] for name in env_names}
+    records: list[dict[str, Any]] = []
+    with path.open() as lines:
+        for line in lines:
+            record = json.loads(line)
+            name = record.get("env")
+            if record.get("kind") != "agent" or name not in tasks:
+                continue
+            seen = tasks[name]
+            if record["task_id"] not in seen:
+                if len(seen) == PROBE_TASKS[name]:
+                    continue
+                seen.append(record["task_id"])
+            records.append(record)
     return records
 
 
@@ -309,6 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--free", action="store_true", help="also let the model write every reply itself (free_action_acc)"
     )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="probe the first tasks of this training corpus (folder or corpus.jsonl) instead of dev",
+    )
     args = parser.parse_args(argv)
     names = [e.strip() for e in args.envs.split(",") if e.strip()]
     unknown = sorted(set(names) - set(PROBE_TASKS))
@@ -316,11 +351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown env(s) {unknown}; choose from {sorted(PROBE_TASKS)}")
     if not (args.model / "config.json").is_file():
         parser.error(f"{args.model} is not a model folder (no config.json)")
+    if args.corpus is not None and not (args.corpus.is_file() or (args.corpus / "corpus.jsonl").is_file()):
+        parser.error(f"{args.corpus} is not a corpus (no corpus.jsonl)")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model).eval()
-    records = dev_records(names)
+    records = dev_records(names) if args.corpus is None else corpus_records(args.corpus, names)
     result = probe(model, tok, records)
     if args.free:
         for name, figures in free_steps(greedy_writer(model, tok), records).items():

@@ -175,3 +175,33 @@ def test_greedy_writer_is_the_models_greedy_reply_under_its_chat_template():
     assert greedy_writer(model, tok, max_new_tokens=2)(messages) == tok.decode(
         new[:2], skip_special_tokens=True
     )
+
+
+def test_corpus_records_keep_the_first_tasks_per_env_with_every_variant(tmp_path, monkeypatch):
+    import json
+
+    from train import probe as probe_module
+    from train.probe import corpus_records
+
+    monkeypatch.setitem(probe_module.PROBE_TASKS, "web", 2)
+    rows = [
+        {"env": "web", "kind": "agent", "task_id": "w1", "variant": "a"},
+        {"env": "web", "kind": "agent", "task_id": "w1", "variant": "b"},
+        {"env": "web", "kind": "drill", "task_id": "w0", "variant": "a"},  # not an agent conversation
+        {"env": "shop", "kind": "agent", "task_id": "s1", "variant": "a"},  # an env not asked for
+        {"env": "web", "kind": "agent", "task_id": "w2", "variant": "a"},
+        {"env": "web", "kind": "agent", "task_id": "w3", "variant": "a"},  # past the first two tasks
+        {"env": "web", "kind": "agent", "task_id": "w2", "variant": "b"},
+    ]
+    (tmp_path / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    picked = [(r["task_id"], r["variant"]) for r in corpus_records(tmp_path, ["web"])]
+    assert picked == [("w1", "a"), ("w1", "b"), ("w2", "a"), ("w2", "b")]
+    assert corpus_records(tmp_path / "corpus.jsonl", ["web"]) == corpus_records(tmp_path, ["web"])
+
+
+def test_refuses_a_corpus_folder_without_its_file(tmp_path, capsys):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "model"), "--corpus", str(tmp_path)])
+    assert "is not a corpus" in capsys.readouterr().err
