@@ -95,7 +95,7 @@ class EnvProbe:
 
 def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
     """The oracle's dev conversations of ``env_names`` under every variant, as the runner shows them."""
-    from train.corpus import agent_records, play_oracle_variants
+    from train.oracle_episodes import agent_records, play_oracle_variants
 
     records: list[dict[str, Any]] = []
     for name in env_names:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import envs
-from train.corpus import END_CONVERSATION, CorpusConfig, build_corpus, load_records
+from train.corpus import CorpusConfig, build_corpus, load_records
+from train.oracle_episodes import END_CONVERSATION
 
 
 def _os_action(reply: str, variant: str) -> Any:
@@ -151,7 +152,7 @@ def test_os_corpus_in_docker(docker_image, tmp_path):
 
 
 def _shop_episode(variant: str, task_index: int) -> Any:
-    from train.corpus import play_oracle
+    from train.oracle_episodes import play_oracle
 
     env = envs.make("shop", split="train", prompt_variant=variant, limit=task_index + 1)
     try:
@@ -181,7 +182,8 @@ def test_shop_demonstrations_open_the_top_result_or_are_left_out(variant):
 
 
 def test_corpus_keeps_only_consistent_shop_episodes(tmp_path):
-    from train.corpus import Episode, opens_top_result
+    from train.corpus import opens_top_result
+    from train.oracle_episodes import Episode
 
     corpus = build_corpus(
         CorpusConfig(envs=("shop",), episodes_per_env=12, env_share=0.0), tmp_path, progress=False

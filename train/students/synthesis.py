@@ -29,7 +29,7 @@ from agents.model_agent import ModelAgent
 from agents.registry import get_backend, make_agent
 from agents.rollout import episode_seed, run_episode
 from envs.core import Message, text_env
-from train.corpus import END_CONVERSATION, env_side_prompt
+from train.oracle_episodes import END_CONVERSATION, env_side_prompt
 from train.students.config import StudentConfig
 from train.students.examples import prompt_text
 from train.students.reasons import explain
