@@ -4,7 +4,7 @@ Read top to bottom: config, data (corpus -> tokenizer -> token ids with loss onl
 length-bucketed batches), model (``LlamaForCausalLM`` from a preset), AdamW with a cosine schedule and
 warm-up, the loop (``train.build_steps``: the copy warm-up, then the corpus steps), and the checkpoint
 (``save_pretrained`` + tokenizer + ``train_config.json`` + ``metrics.json``; the ``COMPLETE`` marker is
-written last).
+written last). A killed build continues from its last checkpoint when rerun (``train.build_checkpoint``).
 
 Every training conversation carries one of its env's prompt variants, and the replies follow that variant's
 format: nothing is ever trained without a prompt, so the model must read its prompt to act well.
@@ -39,6 +39,7 @@ from transformers import GenerationConfig, LlamaForCausalLM, PreTrainedTokenizer
 
 from train.augment import with_renamed_copies
 from train.batching import Sample, conversation_of, encode_all, mixed_batches
+from train.build_checkpoint import checkpoint_key, clear_checkpoint, load_checkpoint, save_checkpoint
 from train.build_steps import BuildSteps
 from train.corpus import Corpus, CorpusConfig, build_corpus
 from train.presets import Preset, default_preset_name, get_preset, with_overrides
@@ -57,6 +58,7 @@ class BootstrapConfig:
     corpus_dir: Path | None = None  # None: the corpus cache
     max_minutes: float | None = None  # optional wall-clock guard; stopping early is recorded in metrics
     progress: bool = True
+    checkpoint_every: int = 250  # main-phase steps between checkpoints (train.build_checkpoint)
 
     def __post_init__(self) -> None:
         # One seed, held by the preset: the saved model's fingerprint then tells a build with another seed
@@ -145,11 +147,26 @@ def train(
     )
     model, optimizer = build_model(preset, tok, device)
     steps = BuildSteps(model, optimizer, tok, preset, device, bf16, config.progress)
+    key = checkpoint_key(preset, corpus_info.get("data_hash"), tok, bf16, torch.get_num_threads())
+    saved = load_checkpoint(out, key)
+    start = 0 if saved is None else steps.load_state_dict(saved)
+    if saved is not None:
+        if config.progress:
+            print(f"continuing the build from its checkpoint at step {start}/{preset.steps}", file=sys.stderr)
+        for _ in range(start):
+            next(stream)  # the batches the checkpointed steps trained on
+
+    def checkpoint(next_step: int) -> None:
+        if next_step % config.checkpoint_every == 0 and next_step < preset.steps:
+            save_checkpoint(out, key, steps.state_dict(next_step))
+
     deadline = None if config.max_minutes is None else started + 60 * config.max_minutes
     with steps.bar:
         model.train()
-        steps.copy_warmup()
-        steps.main_phase(stream, deadline)
+        if saved is None:
+            steps.copy_warmup()
+            save_checkpoint(out, key, steps.state_dict(0))
+        steps.main_phase(stream, deadline, start, checkpoint)
 
     train_config = {
         "preset": preset.as_dict(),
@@ -165,6 +182,8 @@ def train(
         "versions": {"torch": torch.__version__, "transformers": _version("transformers")},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": _git_commit(),
+        # a build continued from a checkpoint: the main-phase step it resumed at (wall_s counts this sitting)
+        "continued_from_step": None if saved is None else start,
     }
     metrics = steps.metrics(corpus_s=corpus_s, wall_s=time.monotonic() - started)
     save_model(
@@ -179,6 +198,7 @@ def train(
             "data_hash": corpus_info.get("data_hash"),
         },
     )
+    clear_checkpoint(out)
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -189,14 +189,55 @@ class BuildSteps:
                 )
         self.train_s += time.monotonic() - started
 
-    def main_phase(self, stream: Iterator[Batch], deadline: float | None) -> None:
+    def state_dict(self, next_step: int) -> dict[str, Any]:
+        """Everything a build needs to continue at main-phase step ``next_step`` (``train.build_checkpoint``)."""
+        return {
+            "next_step": next_step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "copy_rng": self.copy_rng.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "logs": {
+                "copy_losses": self.copy_losses,
+                "stretch_losses": self.stretch_losses,
+                "losses": self.losses,
+                "real_tokens": self.real_tokens,
+                "computed_tokens": self.computed_tokens,
+                "train_s": self.train_s,
+            },
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> int:
+        """Restore a ``state_dict``; returns the main-phase step to continue from."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.copy_rng.set_state(state["copy_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        logs = state["logs"]
+        self.copy_losses, self.stretch_losses = list(logs["copy_losses"]), list(logs["stretch_losses"])
+        self.losses = list(logs["losses"])
+        self.real_tokens, self.computed_tokens = logs["real_tokens"], logs["computed_tokens"]
+        self.train_s = logs["train_s"]
+        return int(state["next_step"])
+
+    def main_phase(
+        self,
+        stream: Iterator[Batch],
+        deadline: float | None,
+        start: int = 0,
+        on_step: Callable[[int], None] | None = None,
+    ) -> None:
         """``preset.steps`` steps on the corpus (plus the copy drill at ``copy_weight``), warm-up then cosine
-        decay; stops early, and says so in the metrics, once ``deadline`` (monotonic seconds) passes."""
+        decay, from step ``start`` (a continued build: ``stream`` is already past its first ``start``
+        batches); ``on_step(next_step)`` runs after every step (the checkpoints). Stops early, and says so
+        in the metrics, once ``deadline`` (monotonic seconds) passes."""
         preset, pad_id = self.preset, self.tok.pad_token_id
         started = time.monotonic()
-        task = self.bar.add_task("train", total=preset.steps, loss=float("nan"), tps=0.0)
-        for step in range(preset.steps):
-            if deadline is not None and time.monotonic() > deadline:
+        tokens_before = self.real_tokens
+        task = self.bar.add_task("train", total=preset.steps, completed=start, loss=float("nan"), tps=0.0)
+        for step in range(start, preset.steps):
+            step_started = time.monotonic()
+            if deadline is not None and step_started > deadline:
                 self.stopped_early = True
                 break
             self._set_lr(lr_at(step, preset))
@@ -212,15 +253,17 @@ class BuildSteps:
             self.computed_tokens += batch.prompt.shape[1] + batch.ids.numel()
             elapsed = time.monotonic() - started
             recent = sum(self.losses[-20:]) / len(self.losses[-20:])
-            self.bar.update(task, advance=1, loss=recent, tps=self.real_tokens / elapsed)
+            tps = (self.real_tokens - tokens_before) / elapsed
+            self.bar.update(task, advance=1, loss=recent, tps=tps)
             if self._log_now(step, preset.steps, 20):
                 print(
-                    f"train step {step + 1}/{preset.steps} loss {recent:.3f} "
-                    f"{self.real_tokens / elapsed:.0f} tok/s {elapsed:.0f}s",
+                    f"train step {step + 1}/{preset.steps} loss {recent:.3f} {tps:.0f} tok/s {elapsed:.0f}s",
                     file=sys.stderr,
                     flush=True,
                 )
-        self.train_s += time.monotonic() - started
+            self.train_s += time.monotonic() - step_started
+            if on_step is not None:
+                on_step(step + 1)
 
     def metrics(self, corpus_s: float, wall_s: float) -> dict[str, Any]:
         train_s = max(self.train_s, 1e-9)

@@ -405,3 +405,69 @@ def test_the_stretch_stage_runs_only_after_a_learnt_drill_with_filler_growing_to
     )
     assert json.loads((folder / "metrics.json").read_text())["copy_stretch_loss"] == []
     assert shapes == [(8, 17)] * (50 + preset.steps)
+
+
+def test_a_killed_build_continues_from_its_checkpoint_to_the_same_weights(tiny_corpus, tmp_path, monkeypatch):
+    import train.build_steps as steps_module
+    from train.build_checkpoint import CHECKPOINT_DIR, STATE_FILE
+
+    preset = with_overrides(get_preset("micro"), steps=12, copy_warmup_steps=3, copy_weight=0.5, copy_span=8)
+    records, info = tiny_corpus.records(), {"data_hash": tiny_corpus.data_hash}
+
+    def build(out):
+        config = BootstrapConfig(preset=preset, out=out, seed=0, progress=False, checkpoint_every=4)
+        return train(records, info, config)
+
+    whole = build(tmp_path / "whole")
+    assert not (whole / CHECKPOINT_DIR).exists()  # a finished build leaves no checkpoint behind
+
+    real_batch_loss = steps_module.batch_loss
+    calls: list[int] = []
+
+    def dying_batch_loss(model, batch):  # killed during main step 9, after the checkpoint at step 8
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return real_batch_loss(model, batch)
+
+    monkeypatch.setattr(steps_module, "batch_loss", dying_batch_loss)
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path / "killed")
+    assert (tmp_path / "killed" / CHECKPOINT_DIR / STATE_FILE).is_file()
+    assert not (tmp_path / "killed" / MARKER).exists()
+
+    calls.clear()
+    drills: list[int] = []
+    real_drill = steps_module.drill_loss
+    monkeypatch.setattr(steps_module, "batch_loss", lambda m, b: calls.append(1) or real_batch_loss(m, b))
+    monkeypatch.setattr(steps_module, "drill_loss", lambda *a, **k: drills.append(1) or real_drill(*a, **k))
+    continued = build(tmp_path / "killed")
+    assert len(calls) == len(drills) == 4  # steps 8-11 only: no warm-up step, no finished step again
+    assert json.loads((continued / "train_config.json").read_text())["continued_from_step"] == 8
+    assert not (continued / CHECKPOINT_DIR).exists()
+    loss = [json.loads((f / "metrics.json").read_text())["loss"] for f in (whole, continued)]
+    assert loss[0] == loss[1] and len(loss[0]) == 12
+    for p, q in zip(
+        AutoModelForCausalLM.from_pretrained(whole).parameters(),
+        AutoModelForCausalLM.from_pretrained(continued).parameters(),
+        strict=True,
+    ):
+        assert torch.equal(p, q)
+
+
+def test_a_checkpoint_of_another_build_is_ignored(tmp_path):
+    from train.build_checkpoint import checkpoint_key, load_checkpoint, save_checkpoint
+
+    tok = train_tokenizer(["Act: bash", "Answer: A", "search[red shoes]"] * 10, vocab_size=300)
+    micro = get_preset("micro")
+    key = checkpoint_key(micro, "abc", tok, bf16=False, threads=2)
+    save_checkpoint(tmp_path, key, {"next_step": 4})
+    assert load_checkpoint(tmp_path, key) == {"next_step": 4}
+    for other in (
+        checkpoint_key(with_overrides(micro, steps=micro.steps + 1), "abc", tok, bf16=False, threads=2),
+        checkpoint_key(micro, "another corpus", tok, bf16=False, threads=2),
+        checkpoint_key(micro, "abc", tok, bf16=True, threads=2),
+        checkpoint_key(micro, "abc", tok, bf16=False, threads=1),
+    ):
+        assert other != key and load_checkpoint(tmp_path, other) is None
+    assert load_checkpoint(tmp_path / "empty", key) is None
