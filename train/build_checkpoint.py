@@ -28,6 +28,7 @@ from train.presets import Preset
 
 CHECKPOINT_DIR = ".build-checkpoint"
 STATE_FILE = "state.pt"
+CHECKPOINT_FORMAT = 1  # raised when the saved state's layout changes, so an older checkpoint is ignored
 
 
 def checkpoint_key(
@@ -35,6 +36,7 @@ def checkpoint_key(
 ) -> str:
     """What a checkpoint must match to be continued: another value of any of these trains another model."""
     payload = {
+        "format": CHECKPOINT_FORMAT,
         "preset": preset.fingerprint(),
         "data_hash": data_hash,
         "tokenizer": hashlib.sha256(tok.backend_tokenizer.to_str().encode()).hexdigest(),

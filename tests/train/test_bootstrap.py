@@ -455,7 +455,8 @@ def test_a_killed_build_continues_from_its_checkpoint_to_the_same_weights(tiny_c
         assert torch.equal(p, q)
 
 
-def test_a_checkpoint_of_another_build_is_ignored(tmp_path):
+def test_a_checkpoint_of_another_build_is_ignored(tmp_path, monkeypatch):
+    from train import build_checkpoint
     from train.build_checkpoint import checkpoint_key, load_checkpoint, save_checkpoint
 
     tok = train_tokenizer(["Act: bash", "Answer: A", "search[red shoes]"] * 10, vocab_size=300)
@@ -471,3 +472,5 @@ def test_a_checkpoint_of_another_build_is_ignored(tmp_path):
     ):
         assert other != key and load_checkpoint(tmp_path, other) is None
     assert load_checkpoint(tmp_path / "empty", key) is None
+    monkeypatch.setattr(build_checkpoint, "CHECKPOINT_FORMAT", build_checkpoint.CHECKPOINT_FORMAT + 1)
+    assert checkpoint_key(micro, "abc", tok, bf16=False, threads=2) != key  # another state layout
