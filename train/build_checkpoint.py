@@ -2,7 +2,7 @@
 
 Why: a build of the cpu preset trains for one to two hours; a crash, a reboot, a SIGKILL or a Ctrl-C near
 the end must not cost the whole build. When the main phase starts (after the copy warm-up and its stretch
-stage) and then every ``every`` main-phase steps, the build writes its whole state: the weights, the
+stage) and then every ``checkpoint_every`` main-phase steps, the build writes its whole state: the weights, the
 optimizer's moments, the copy drill's generator, torch's global generator, the next step and the logs
 (``BuildSteps.state_dict``). A rerun of the same command loads it and continues from that step; the batch
 stream is replayed up to it, so the finished weights are those of an uninterrupted build, bit for bit on the
