@@ -105,7 +105,7 @@ def gist_cache(model: Any, gist: torch.Tensor, prompt_ids: Sequence[int]) -> Gis
             use_cache=True,
         )
     keys, values = [], []
-    for layer in out.past_key_values.layers:
+    for layer in out.cache.layers:
         keys.append(layer.keys[:, :, p : p + k].clone())
         values.append(layer.values[:, :, p : p + k].clone())
     return GistCache(keys, values, p + k)
@@ -120,7 +120,7 @@ def cached_step(
         input_ids=input_ids,
         attention_mask=mask,
         position_ids=positions,
-        past_key_values=cache,
+        cache=cache,
         use_cache=True,
     )
     return out.logits

@@ -161,8 +161,8 @@ def slots_cache(model: Any, slots: torch.Tensor) -> GistCache:
             position_ids=torch.arange(n, device=device)[None],
             use_cache=True,
         )
-    keys = [layer.keys.clone() for layer in out.past_key_values.layers]
-    values = [layer.values.clone() for layer in out.past_key_values.layers]
+    keys = [layer.keys.clone() for layer in out.cache.layers]
+    values = [layer.values.clone() for layer in out.cache.layers]
     return GistCache(keys, values, n)
 
 
@@ -187,7 +187,7 @@ def reconstruct(
             result = model(
                 inputs_embeds=embedding(torch.tensor([[token]], device=slots.device)),
                 position_ids=torch.tensor([[n + step]], device=slots.device),
-                past_key_values=result.past_key_values,
+                cache=result.cache,
                 use_cache=True,
             )
     return out

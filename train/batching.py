@@ -210,9 +210,9 @@ def batch_loss(model: LlamaForCausalLM, batch: Batch) -> tuple[torch.Tensor, flo
     the reply tokens are scored, so only their logits are computed: the vocabulary projection and softmax
     of every other position (most of the tokens) would be thrown away.
     """
-    prompt_cache = model.model(input_ids=batch.prompt, use_cache=True).past_key_values
+    prompt_cache = model.model(input_ids=batch.prompt, use_cache=True).cache
     prompt_cache.batch_repeat_interleave(batch.ids.shape[0])
-    hidden = model.model(input_ids=batch.ids, past_key_values=prompt_cache, use_cache=True).last_hidden_state
+    hidden = model.model(input_ids=batch.ids, cache=prompt_cache, use_cache=True).last_hidden_state
     targets = batch.targets[:, 1:]
     if not targets.any():
         zero = hidden.sum() * 0.0  # no reply in the batch: nothing to learn, but a graph to backward

@@ -377,7 +377,7 @@ class HFBackend:
         cached = 0
         if hit is not None:
             prefix, cache, built_now = hit
-            extra["past_key_values"] = copy.deepcopy(cache)
+            extra["cache"] = copy.deepcopy(cache)
             cached = 0 if built_now else len(prefix)  # the call that built the prefix paid for it
         with torch.inference_mode():
             output = self.model.generate(
@@ -450,7 +450,7 @@ class HFBackend:
         with torch.inference_mode():
             self.model(
                 input_ids=torch.tensor([prefix], dtype=torch.long, device=self.device),
-                past_key_values=cache,
+                cache=cache,
                 use_cache=True,
                 logits_to_keep=1,
             )
