@@ -114,23 +114,20 @@ def dev_records(env_names: Sequence[str]) -> list[dict[str, Any]]:
 def corpus_records(corpus: Path, env_names: Sequence[str]) -> list[dict[str, Any]]:
     """The agent conversations of the first ``PROBE_TASKS[env]`` tasks of each of ``env_names`` in a training
     corpus (a folder holding ``corpus.jsonl``, or the file), every variant, in the corpus's order."""
-    from train.corpus import CORPUS_FILE
+    from train.corpus import CORPUS_FILE, load_records
 
-    path = corpus / CORPUS_FILE if corpus.is_dir() else corpus
     tasks: dict[str, list[str]] = {name: [] for name in env_names}
     records: list[dict[str, Any]] = []
-    with path.open() as lines:
-        for line in lines:
-            record = json.loads(line)
-            name = record.get("env")
-            if record.get("kind") != "agent" or name not in tasks:
+    for record in load_records(corpus / CORPUS_FILE if corpus.is_dir() else corpus):
+        name = record.get("env")
+        if record.get("kind") != "agent" or name not in tasks:
+            continue
+        seen = tasks[name]
+        if record["task_id"] not in seen:
+            if len(seen) == PROBE_TASKS[name]:
                 continue
-            seen = tasks[name]
-            if record["task_id"] not in seen:
-                if len(seen) == PROBE_TASKS[name]:
-                    continue
-                seen.append(record["task_id"])
-            records.append(record)
+            seen.append(record["task_id"])
+        records.append(record)
     return records
 
 
@@ -351,8 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown env(s) {unknown}; choose from {sorted(PROBE_TASKS)}")
     if not (args.model / "config.json").is_file():
         parser.error(f"{args.model} is not a model folder (no config.json)")
-    if args.corpus is not None and not (args.corpus.is_file() or (args.corpus / "corpus.jsonl").is_file()):
-        parser.error(f"{args.corpus} is not a corpus (no corpus.jsonl)")
+    from train.corpus import CORPUS_FILE
+
+    if args.corpus is not None and not (args.corpus.is_file() or (args.corpus / CORPUS_FILE).is_file()):
+        parser.error(f"{args.corpus} is not a corpus (no {CORPUS_FILE})")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(args.model)
