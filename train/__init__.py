@@ -2,7 +2,7 @@
 
 The default model ships in ``models/default-cpu``; it is rebuilt from scratch, offline, on one command::
 
-    python -m train.bootstrap            # corpus -> tokenizer -> small Llama; 45-75 min on 2 CPU cores
+    python -m train.bootstrap            # corpus -> tokenizer -> small Llama; about 2.5 hours on 2 CPU cores
 
 Modules: ``corpus`` (oracle transcripts of the envs under every prompt variant), ``tokenizer`` (byte-level
 BPE with a chat template), ``presets`` (model sizes per machine), ``bootstrap`` (the training loop),

@@ -1,6 +1,6 @@
 """Train one variant of a preset on some envs' corpus and probe it: the loop for comparing training settings.
 
-Why: a full build of the default model takes 45-75 minutes on 2 CPU cores, and a benchmark run of a failing
+Why: a full build of the default model takes about 2.5 hours on 2 CPU cores, and a benchmark run of a failing
 model most of an hour, while an OS-only variant of 1,000 steps trains in 10-21 minutes and the held-out probe
 (``train.probe``) reads it in about a minute. The figures of docs/journal/2026-11-21-to-12-02-default-model.md's ablations come from this loop.
 
