@@ -42,6 +42,7 @@ from rich.table import Table
 
 import envs
 from harness.records import latest, read_records
+from harness.run_folder import model_label
 from harness.stats import env_stats
 
 TEACHER = "teacher"
@@ -87,23 +88,16 @@ def _costed(row: Row) -> bool:
 
 
 def run_model(run: Path) -> str:
-    """The model a run used, as a label: a server URL as given; a local folder by its name, with the preset
-    fingerprint when it is the embedded model (its ``COMPLETE`` marker); "" for model-free agents."""
+    """The model a run used, as a label: the ``model_label`` its summary recorded when it started, or for a
+    summary without one, the label of the recorded model as the folder is now (``model_label``)."""
     try:
         summary = json.loads((run / "summary.json").read_text())
     except (OSError, ValueError):
         return ""
-    model = summary.get("model") if isinstance(summary, dict) else None
-    if not model:
+    if not isinstance(summary, dict):
         return ""
-    if str(model).startswith(("http://", "https://")):
-        return str(model)
-    folder = Path(model)
-    try:
-        fingerprint = json.loads((folder / "COMPLETE").read_text()).get("preset_fingerprint")
-    except (OSError, ValueError, AttributeError):
-        fingerprint = None
-    return f"{folder.name}@{fingerprint}" if fingerprint else folder.name
+    recorded = summary.get("model_label")
+    return recorded if isinstance(recorded, str) else model_label(summary.get("model"))
 
 
 def read_csv(path: Path) -> list[Row]:

@@ -1,5 +1,10 @@
 """The run folder: an exclusive lock while a run writes, atomic JSON writes, the versions behind a result, and
-the check that a resumed run continues the same config (agent, split, model, data files, generation options).
+the check that a resumed run continues the same config (agent, split, model, data files, generation options),
+and the model's label.
+
+The label (``model_label``) is recorded in ``summary.json`` when the run starts, because a model folder can be
+replaced in place (a new default model ships in ``models/default-cpu``): a label read later from the folder
+would credit an old run to the new weights, and a resumed run would mix episodes of two models.
 
 Layout::
 
@@ -120,6 +125,9 @@ def check_resumable(config: RunConfig, out: Path, records: list[dict[str, Any]])
         for k in RESUME_OPTIONS
         if old_options.get(k) != current["agent_options"].get(k)
     ]
+    recorded, label = previous.get("model_label"), current["model_label"]
+    if recorded and recorded != label:
+        diffs.append(f"the model at {current['model']} is now {label!r}, the run began with {recorded!r}")
     if diffs:
         raise UsageError(
             f"cannot resume {out} with a different config ({'; '.join(diffs)}); use another --out"
@@ -131,7 +139,23 @@ def resolved_fields(config: RunConfig) -> dict[str, Any]:
     """The config as recorded in ``summary.json``."""
     data = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("envs", "out")}
     data["agent_options"] = {k: v for k, v in config.agent_options if k not in SECRET_OPTIONS}
+    data["model_label"] = model_label(config.model)
     return data
+
+
+def model_label(model: str | None) -> str:
+    """A model as the leaderboard names it: a server URL as given; a local folder by its name, with the preset
+    fingerprint when it is the embedded model (its ``COMPLETE`` marker); "" for model-free agents."""
+    if not model:
+        return ""
+    if str(model).startswith(("http://", "https://")):
+        return str(model)
+    folder = Path(model)
+    try:
+        fingerprint = json.loads((folder / "COMPLETE").read_text()).get("preset_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        fingerprint = None
+    return f"{folder.name}@{fingerprint}" if fingerprint else folder.name
 
 
 def _same_model(model: Any) -> Any:

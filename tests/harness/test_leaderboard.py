@@ -155,6 +155,24 @@ def test_rows_are_keyed_by_model_and_compared_with_their_own_teacher(tmp_path: P
     assert rows[("gcd", "a")].flops_vs_teacher == 0.5
 
 
+def test_a_run_keeps_the_model_label_it_recorded_when_the_folder_gets_new_weights(tmp_path: Path) -> None:
+    """A new default model replaces models/default-cpu in place: the old runs stay credited to the old one."""
+    model = tmp_path / "default-cpu"
+    model.mkdir()
+    (model / "COMPLETE").write_text(json.dumps({"preset_fingerprint": "new"}))
+    runs = tmp_path / "runs"
+    _write(runs / "old", [_rec("os", "t0", "teacher", 0.0, flops=1.0, wall=1.0)])
+    (runs / "old" / "summary.json").write_text(
+        json.dumps({"model": str(model), "model_label": "default-cpu@old"})
+    )
+    _write(runs / "legacy", [_rec("os", "t0", "noprompt", 0.0, flops=1.0, wall=1.0)])
+    _summary(runs / "legacy", str(model))  # a summary from before labels were recorded: read from the folder
+    assert {(r.agent, r.model) for r in collect(runs)} == {
+        ("teacher", "default-cpu@old"),
+        ("noprompt", "default-cpu@new"),
+    }
+
+
 def test_writing_keeps_rows_that_were_not_rerun(tmp_path: Path) -> None:
     first, second, out = tmp_path / "r1", tmp_path / "r2", tmp_path / "board.csv"
     _write(first / "teacher", [_rec("os", "t0", "teacher", 1.0, flops=1.0, wall=1.0)])

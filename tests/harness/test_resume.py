@@ -102,3 +102,22 @@ def test_resume_refuses_another_agent_or_config(tmp_path: Path) -> None:
         "--agent", "toy-oracle", "--env", "toy", "--split", "dev", "--out", str(out), "--resume"
     )
     assert other_split.returncode == 2 and "split: 'test' -> 'dev'" in other_split.stderr
+
+
+def test_resume_refuses_a_model_folder_replaced_in_place(tmp_path: Path) -> None:
+    """A new default model ships in the same folder: the old run's episodes must not mix with the new model's."""
+    from harness.plugins import UsageError
+    from harness.run_config import RunConfig
+    from harness.run_folder import check_resumable, resolved_fields
+
+    model = tmp_path / "default-cpu"
+    model.mkdir()
+    (model / "COMPLETE").write_text(json.dumps({"preset_fingerprint": "aaaa"}))
+    config = RunConfig(agent="teacher", model=str(model), resume=True)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text(json.dumps(resolved_fields(config)))
+    assert check_resumable(config, out, [])["model_label"] == "default-cpu@aaaa"
+    (model / "COMPLETE").write_text(json.dumps({"preset_fingerprint": "bbbb"}))
+    with pytest.raises(UsageError, match=r"is now 'default-cpu@bbbb', the run began with 'default-cpu@aaaa'"):
+        check_resumable(config, out, [])
