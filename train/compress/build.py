@@ -41,12 +41,14 @@ def compressor_dir(config: CompressConfig, model_path: str | Path) -> Path:
     return folder
 
 
-def _marker_dir(artifact: Path, config: CompressConfig) -> Path:
+def marker_dir(artifact: Path, config: CompressConfig) -> Path:
+    """The folder holding ``artifact``'s ``COMPLETE`` marker: the artifact itself, or for ``llmlingua2`` the
+    folder above the classifier (whose own folder name the package dispatches on)."""
     return artifact.parent if config.method == "llmlingua2" else artifact
 
 
 def is_built(config: CompressConfig, artifact: Path) -> bool:
-    return (_marker_dir(artifact, config) / MARKER).is_file()
+    return (marker_dir(artifact, config) / MARKER).is_file()
 
 
 def teacher_data(
@@ -120,5 +122,5 @@ def build_compressor(
         "metrics": metrics,
         "timings_s": timings,
     }
-    _write_json(_marker_dir(out, config) / MARKER, marker)
+    _write_json(marker_dir(out, config) / MARKER, marker)
     return out
