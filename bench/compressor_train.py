@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from harness.plugins import env_factory  # noqa: E402
+from train.compress import agent_recipe, compression_method  # noqa: E402
 from train.compress.build import build_compressor, compressor_dir, marker_dir  # noqa: E402
 from train.compress.config import CompressConfig  # noqa: E402
 from train.default_model import resolve_default_model  # noqa: E402
@@ -45,10 +46,8 @@ METHODS = ("gist-1", "gist-2", "gist-5", "icae", "llmlingua2")
 
 
 def compress_config(name: str, env: str) -> CompressConfig:
-    """``gist-K`` is gist with K tokens; the other names are methods as they are."""
-    if name.startswith("gist-"):
-        return CompressConfig.default("gist", env, gist_k=int(name.removeprefix("gist-")))
-    return CompressConfig.default(name, env)
+    """The default recipe an agent name fixes (``gist-5`` -> gist with 5 tokens), as ``harness.run`` builds it."""
+    return CompressConfig.default(compression_method(name), env, **agent_recipe(name))
 
 
 def seqkd_seconds(env: str, model: str) -> float:
