@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from harness.plugins import env_factory, env_names  # noqa: E402
+from harness.plugins import UsageError, env_factory  # noqa: E402
 from train.compress import agent_recipe, compression_method  # noqa: E402
 from train.compress.build import build_compressor, compressor_dir, marker_dir  # noqa: E402
 from train.compress.config import CompressConfig  # noqa: E402
@@ -86,8 +86,10 @@ def main() -> None:
     unknown = sorted(set(names) - set(METHODS))
     if unknown:
         sys.exit(f"unknown method(s) {unknown}; known: {', '.join(METHODS)}")
-    if args.env not in env_names():
-        sys.exit(f"unknown env {args.env!r}; choose from {', '.join(env_names())}")
+    try:
+        env_factory(args.env)  # an unknown env fails here, in one line, before any training
+    except UsageError as exc:
+        sys.exit(str(exc))
     model = args.model or str(resolve_default_model(build=False))
 
     before = seqkd_seconds(args.env, model)
