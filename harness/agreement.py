@@ -5,7 +5,9 @@ with the same history the teacher had (only the latest observation for envs whos
 and the student answers without the prompt. Both replies are parsed with the env's own parser; a turn
 agrees when the student's parsed action equals the teacher's. Turns where the teacher's reply does not parse
 have no action to agree with and are counted apart. The result goes to ``<student run>/agreement.json``,
-which ``harness.leaderboard`` shows as the ``agreement`` column.
+which ``harness.leaderboard`` shows as the ``agreement`` column, and every replayed turn (both parsed
+actions and the student's reply) to ``agreement_turns.jsonl``: two students replayed on the same teacher
+run can then be compared turn by turn, on the turns where exactly one of them agrees.
 
 Example::
 
@@ -29,6 +31,7 @@ from harness.plugins import UsageError, agent_factory, env_factory
 from harness.records import latest, read_records
 
 FILE = "agreement.json"
+TURNS_FILE = "agreement_turns.jsonl"
 #: Replayed turns in flight: enough to fill the local back-end's batches.
 WORKERS = 8
 
@@ -66,7 +69,8 @@ def agreement(
     variant: str,
     independent: bool,
 ) -> dict[str, Any]:
-    """The share of the teacher's valid turns whose action the student repeats, and the counts."""
+    """The share of the teacher's valid turns whose action the student repeats, the counts, and under
+    ``turns`` one entry per agent turn (task, turn index, both parsed actions, the student's reply)."""
     try:
         parse: Callable[[str, str], Any] | None = reply_parser(env_name)
     except ValueError:
@@ -75,29 +79,42 @@ def agreement(
     for record in records:
         if record.get("error"):
             continue
-        for history, teacher_reply in replay_turns(record, independent):
-            jobs.append((record["task_id"], history, teacher_reply))
+        for turn, (history, teacher_reply) in enumerate(replay_turns(record, independent)):
+            jobs.append((record["task_id"], turn, history, teacher_reply))
 
-    def judge(job: tuple[str, list[Message], str]) -> tuple[bool, bool]:
-        task_id, history, teacher_reply = job
+    def judge(job: tuple[str, int, list[Message], str]) -> dict[str, Any]:
+        task_id, turn, history, teacher_reply = job
+        entry: dict[str, Any] = {"env": env_name, "task_id": task_id, "turn": turn}
         teacher_action = parse_or_none(parse, teacher_reply, variant)
         if teacher_action is None:
-            return False, False
+            return entry | {"teacher_action": None, "student_action": None, "agree": None}
         state = EpisodeState(env_name=env_name, task_id=task_id, prompt=prompt, messages=history)
-        student_action = parse_or_none(parse, agent.reply(state).text, variant)
-        return True, student_action == teacher_action
+        reply = agent.reply(state).text
+        student_action = parse_or_none(parse, reply, variant)
+        return entry | {
+            "teacher_action": _shown(teacher_action),
+            "student_action": None if student_action is None else _shown(student_action),
+            "agree": student_action == teacher_action,
+            "student_reply": reply,
+        }
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(judge, jobs))
-    valid = sum(1 for ok, _ in results if ok)
-    agree = sum(1 for _, same in results if same)
+        turns = list(pool.map(judge, jobs))
+    valid = sum(1 for t in turns if t["agree"] is not None)
+    agree = sum(1 for t in turns if t["agree"])
     return {
         "agreement": agree / valid if valid else None,
         "agreeing_turns": agree,
         "teacher_valid_turns": valid,
-        "teacher_invalid_turns": len(results) - valid,
+        "teacher_invalid_turns": len(turns) - valid,
         "episodes": len({job[0] for job in jobs}),
+        "turns": turns,
     }
+
+
+def _shown(action: Any) -> Any:
+    """A parsed action as JSON can hold it: itself when it is plain data, else its repr."""
+    return action if isinstance(action, str | int | float | bool) else repr(action)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -171,9 +188,22 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         )()
         out[env_name] = agreement(records, agent, env_name, prompt, variant, independent)
     args.out.mkdir(parents=True, exist_ok=True)
+    turns = {env_name: figures.pop("turns") for env_name, figures in out.items()}
     previous = json.loads((args.out / FILE).read_text()) if (args.out / FILE).is_file() else {}
     (args.out / FILE).write_text(json.dumps({**previous, **out}, indent=2) + "\n")
+    _write_turns(args.out / TURNS_FILE, turns)
     return out
+
+
+def _write_turns(path: Path, turns: dict[str, list[dict[str, Any]]]) -> None:
+    """Replace the replayed envs' lines of ``path``, keep every other env's, and write atomically."""
+    kept = []
+    if path.is_file():
+        kept = [line for line in path.read_text().splitlines() if json.loads(line)["env"] not in turns]
+    lines = kept + [json.dumps(t) for entries in turns.values() for t in entries]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(line + "\n" for line in lines))
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from envs.core import AGENTBENCH
-from harness.plugins import UsageError, env_factory, env_names
+from harness.plugins import UsageError, env_factory
 from train.compress import COMPRESSION_METHODS
 from train.students import METHODS
 
@@ -44,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", choices=("generator", "llm"), help="pseudo-input source (default generator)")
     p.add_argument("--input-model", help="model that invents inputs (with --inputs llm)")
     p.add_argument("--reason-model", help="model that writes the reasons (default: the explainer)")
-    p.add_argument("--conversations", choices=("env", "roleplay"), help="conversation source (default env)")
+    p.add_argument(
+        "--conversations",
+        choices=("env", "roleplay"),
+        help="conversation source (default env; roleplay with --inputs llm)",
+    )
     p.add_argument("--n-inputs", type=int)
     p.add_argument("--n-conversations", type=int)
     p.add_argument("--ratio", type=float, help="r of (1 - r) * PG + r * SFT (default 0.7; 0.3 on web)")
@@ -78,10 +82,8 @@ def _targets(args: argparse.Namespace) -> tuple[list[str], str, str]:
     from train.students.trainer import resolve_device
 
     names = [e for e in args.env.split(",") if e]
-    known = env_names()
     for name in names:
-        if name not in known:
-            raise UsageError(f"unknown env {name!r}; choose from {known}")
+        env_factory(name)  # a one-line UsageError (with a did-you-mean) for an unknown env
     try:
         device = resolve_device(args.device)
     except ValueError as exc:

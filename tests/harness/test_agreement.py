@@ -49,6 +49,15 @@ def test_agreement_counts_equal_parsed_actions_on_valid_teacher_turns() -> None:
     assert agreement([RECORD], other, "shop", [], "agentbench", independent=False)["agreement"] == 0.0
 
 
+def test_agreement_records_every_turn_with_both_actions() -> None:
+    figures = agreement([RECORD], Fixed("gcd", CLICK), "shop", [], "agentbench", independent=False)
+    first, second = figures["turns"]
+    assert (first["task_id"], first["turn"], first["agree"]) == ("shop-test-0000", 0, False)
+    assert "search" in first["teacher_action"] and "green tea" in first["teacher_action"]
+    assert "click" in first["student_action"] and first["student_reply"] == CLICK
+    assert second["turn"] == 1 and second["agree"] is None and second["teacher_action"] is None
+
+
 def test_the_command_replays_the_chosen_env_and_episodes(tmp_path, capsys) -> None:
     import json
 
@@ -70,6 +79,15 @@ def test_the_command_replays_the_chosen_env_and_episodes(tmp_path, capsys) -> No
     figures = json.loads((out / "agreement.json").read_text())
     assert list(figures) == ["shop"] and figures["shop"]["episodes"] == 2
     assert figures["shop"]["teacher_valid_turns"] == 2  # one valid turn per replayed episode
+    assert "turns" not in figures["shop"]
+    turns = [json.loads(line) for line in (out / "agreement_turns.jsonl").read_text().splitlines()]
+    assert [(t["task_id"], t["turn"]) for t in turns] == [
+        (f"shop-test-000{i}", j) for i in (0, 1) for j in (0, 1)
+    ]
+    assert main([*args, "--env", "os"]) == 0  # another env's turns join the file; the shop's stay
+    clear_backends()
+    turns = [json.loads(line) for line in (out / "agreement_turns.jsonl").read_text().splitlines()]
+    assert sorted({t["env"] for t in turns}) == ["os", "shop"] and len(turns) == 4 + 2
     capsys.readouterr()
     assert main([*args, "--env", "web"]) == 2
     assert "no episodes of env(s) ['web']" in capsys.readouterr().err

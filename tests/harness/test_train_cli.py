@@ -67,6 +67,8 @@ def test_no_build_with_a_missing_adapter_is_one_line(home: Path, tiny: Path, cap
 def test_train_rejects_bad_input_in_one_line(home: Path, capsys) -> None:
     assert train_cli.main(["--method", "gcd", "--env", "mars", "--model", "x"]) == 2
     assert "unknown env 'mars'" in capsys.readouterr().err
+    assert train_cli.main(["--method", "gcd", "--env", "shpo", "--model", "x"]) == 2
+    assert "did you mean 'shop'?" in capsys.readouterr().err
     assert train_cli.main(["--method", "gcd", "--env", "shop", "--model", "http://127.0.0.1:1"]) == 2
     assert "local folder" in capsys.readouterr().err
     assert train_cli.main(["--method", "gcd", "--env", "shop", "--model", "x", "--inputs", "llm"]) == 2

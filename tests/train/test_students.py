@@ -215,3 +215,12 @@ def test_cpu_recipe_trains_every_method_for_the_same_steps() -> None:
     assert StudentConfig.default("gcd", "shop", device="cuda").total_steps(640) == 10 * 640 // 32
     with pytest.raises(ValueError, match="steps must be at least 1"):
         StudentConfig.default("gcd", "shop", steps=0)
+
+
+def test_invented_inputs_default_to_roleplay_conversations() -> None:
+    # The real env can only play its own tasks, so --inputs llm alone must pick role-play, not fail.
+    url = "http://127.0.0.1:9"
+    assert StudentConfig.default("gcd", "os", inputs="llm", input_model=url).conversations == "roleplay"
+    assert StudentConfig.default("gcd", "os").conversations == "env"
+    with pytest.raises(ValueError, match="env conversations play the env's own tasks"):
+        StudentConfig.default("gcd", "os", inputs="llm", input_model=url, conversations="env")

@@ -113,6 +113,9 @@ class StudentConfig:
         if unknown:
             raise ValueError(f"unknown student setting(s) {sorted(unknown)}")
         given = {k: v for k, v in overrides.items() if v is not None}
+        if given.get("inputs") == "llm" and "conversations" not in given:
+            # Invented inputs are not the env's tasks, so the real env cannot play them: role-play can.
+            base["conversations"] = "roleplay"
         if "epochs" in given and "steps" not in given:
             base.pop("steps", None)  # asked for passes over the data: the step count follows from them
         return cls(method=method, env=env, **(base | given))
