@@ -93,3 +93,15 @@ def valid_action_share(records: Iterable[dict[str, Any]]) -> float | None:
         if turn.get("role") == "assistant" and turn.get("action_valid") is not None
     ]
     return sum(marks) / len(marks) if marks else None
+
+
+def mcnemar_exact_p(only_a: int, only_b: int) -> float:
+    """Two-sided exact McNemar p-value for paired yes/no outcomes: a binomial test with p = 1/2 on the
+    discordant pairs (those where exactly one of the two said yes). A few lines of ``math.comb``, which
+    spares the project a scipy dependency for one test."""
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    k = min(only_a, only_b)
+    tail = math.fsum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agents.base import EpisodeState, Reply
 from harness.agreement import agreement, replay_turns
 
@@ -91,3 +93,59 @@ def test_the_command_replays_the_chosen_env_and_episodes(tmp_path, capsys) -> No
     capsys.readouterr()
     assert main([*args, "--env", "web"]) == 2
     assert "no episodes of env(s) ['web']" in capsys.readouterr().err
+
+
+def test_mcnemar_exact_p_matches_hand_values() -> None:
+    from harness.stats import mcnemar_exact_p
+
+    # 0 of 5 discordant turns for A: 2 * (1/32) = 0.0625; an even split is p = 1; none discordant is p = 1.
+    assert mcnemar_exact_p(0, 5) == 0.0625 and mcnemar_exact_p(5, 0) == 0.0625
+    assert mcnemar_exact_p(3, 3) == 1.0 and mcnemar_exact_p(0, 0) == 1.0
+    # 2 of 10: 2 * (1 + 10 + 45) / 1024
+    assert abs(mcnemar_exact_p(2, 8) - 2 * 56 / 1024) < 1e-12
+
+
+def _turns(agrees: list[bool | None]) -> list[dict]:
+    return [
+        {
+            "env": "shop",
+            "task_id": "t",
+            "turn": i,
+            "teacher_action": None if a is None else "search[x]",
+            "agree": a,
+        }
+        for i, a in enumerate(agrees)
+    ]
+
+
+def test_compare_turns_pairs_the_same_teacher_turns(tmp_path, capsys) -> None:
+    import json
+
+    from harness.agreement import compare_turns, main
+
+    a = _turns([True, True, True, False, None])
+    b = _turns([True, False, False, True, None])
+    figures = compare_turns(a, b)
+    assert (figures["turns"], figures["both"], figures["only_a"], figures["only_b"], figures["neither"]) == (
+        4,
+        1,
+        2,
+        1,
+        0,
+    )
+    assert figures["p_value"] == 1.0  # 2 against 1 of 3 discordant turns
+    with pytest.raises(ValueError, match="different teacher turns"):
+        compare_turns(a, _turns([True, False]))
+    for name, turns in (("gcd", a), ("seqkd", b)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "agreement_turns.jsonl").write_text("".join(json.dumps(t) + "\n" for t in turns))
+    assert main(["--compare", str(tmp_path / "gcd"), str(tmp_path / "seqkd")]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "gcd 0.750, seqkd 0.500 on 4 teacher turns" in out and "only gcd agrees on 2, only seqkd on 1" in out
+    )
+    assert main(["--compare", str(tmp_path / "gcd"), str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--agent", "gcd"])
+    assert "--teacher-run, --out" in capsys.readouterr().err
