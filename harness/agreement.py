@@ -163,9 +163,13 @@ def _compare(run_a: Path, run_b: Path, envs: set[str]) -> int:
         print(
             f"{env_name}: {run_a.name} {(c['both'] + c['only_a']) / n:.3f}, {run_b.name} "
             f"{(c['both'] + c['only_b']) / n:.3f} on {c['turns']} teacher turns; only {run_a.name} agrees on "
-            f"{c['only_a']}, only {run_b.name} on {c['only_b']} (exact McNemar p = {c['p_value']:.3f})"
+            f"{c['only_a']}, only {run_b.name} on {c['only_b']} (exact McNemar {_p(c['p_value'])})"
         )
     return 0
+
+
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -144,6 +144,7 @@ def test_compare_turns_pairs_the_same_teacher_turns(tmp_path, capsys) -> None:
     assert (
         "gcd 0.750, seqkd 0.500 on 4 teacher turns" in out and "only gcd agrees on 2, only seqkd on 1" in out
     )
+    assert "(exact McNemar p = 1.000)" in out
     assert main(["--compare", str(tmp_path / "gcd"), str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
