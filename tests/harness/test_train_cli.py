@@ -40,6 +40,7 @@ def test_train_then_run_a_student_without_the_prompt(tmp_path: Path, home: Path,
     capsys.readouterr()
     assert train_cli.main(argv + small) == 0
     assert "stage" not in capsys.readouterr().err
+    _roleplay_reuses_stages_1_to_3(home, tiny)
 
     run_out = tmp_path / "run"
     agent = ["--agent", "gcd", "--env", "shop", "--model", str(tiny), "--adapter", str(out)]
@@ -72,3 +73,25 @@ def test_train_rejects_bad_input_in_one_line(home: Path, capsys) -> None:
     assert train_cli.main(["--method", "gcd", "--env", "shop", "--model", "http://127.0.0.1:1"]) == 2
     assert "local folder" in capsys.readouterr().err
     assert train_cli.main(["--method", "gcd", "--env", "shop", "--model", "x", "--inputs", "llm"]) == 2
+
+
+def _roleplay_reuses_stages_1_to_3(home: Path, tiny: Path) -> None:
+    """The other conversation source finds the inputs, AS-IS / TO-BE replies and reasons already made."""
+    from harness.plugins import env_factory
+    from train.students.build import stage_folders, synthesize
+    from train.students.config import StudentConfig
+
+    def finished_stages() -> dict[Path, tuple[int, str]]:
+        markers = {p: json.loads(p.read_text()) for p in home.glob("students/*/data/shop/*/*/COMPLETE")}
+        return {p: (m["items"], m["data_hash"]) for p, m in markers.items()}
+
+    finished = finished_stages()
+    assert len(finished) == 4  # inputs, outputs, reasons, conversations
+    sizes = {"n_inputs": 4, "n_conversations": 3}
+    roleplay = StudentConfig.default("gcd", "shop", device="cpu", conversations="roleplay", **sizes)
+    made = synthesize(roleplay, tiny, env_factory("shop", split="train", limit=4), conversations=False)
+    assert len(made.inputs) == 4 and len(made.outputs) == 4 and len(made.reasons) == 4
+    assert finished_stages() == finished  # no stage folder new, no item made again
+    env = stage_folders(StudentConfig.default("gcd", "shop", device="cpu", **sizes), tiny)
+    ours = stage_folders(roleplay, tiny)
+    assert ours["reasons"] == env["reasons"] and ours["conversations"] != env["conversations"]

@@ -2,7 +2,9 @@
 
 Cache layout under ``$PROMPTLESS_HOME/students/<model fingerprint>/``:
 
-- ``data/<env>/<data fingerprint>/{inputs,outputs,reasons,conversations}/``: shared by every method;
+- ``data/<env>/<pairs fingerprint>/{inputs,outputs,reasons}/``: stages 1-3, shared by every method and by
+  both conversation sources (their recipe does not depend on how the conversations are made);
+- ``data/<env>/<data fingerprint>/conversations/``: stage 4, shared by every method;
 - ``<method>/<env>/<training fingerprint>/``: the adapter (``adapter_config.json``, weights, ``loss_log.jsonl``,
   ``checkpoints/`` while training) and its ``COMPLETE`` marker with the recipe and metrics.
 
@@ -91,8 +93,26 @@ def adapter_dir(config: StudentConfig, model_path: str | Path) -> Path:
 
 
 def data_dir(config: StudentConfig, model_path: str | Path) -> Path:
+    """The folder of stage 4, the conversations (``data_dir(...) / "conversations"``)."""
     root = promptless_home() / "students" / model_fingerprint(model_path)
     return root / "data" / config.env / config.data_fingerprint()
+
+
+def pairs_dir(config: StudentConfig, model_path: str | Path) -> Path:
+    """The folder of stages 1-3 (``inputs``, ``outputs``, ``reasons``)."""
+    root = promptless_home() / "students" / model_fingerprint(model_path)
+    return root / "data" / config.env / config.pairs_fingerprint()
+
+
+def stage_folders(config: StudentConfig, model_path: str | Path) -> dict[str, Path]:
+    """Each synthesis stage's folder, by stage name."""
+    pairs = pairs_dir(config, model_path)
+    return {
+        "inputs": pairs / "inputs",
+        "outputs": pairs / "outputs",
+        "reasons": pairs / "reasons",
+        "conversations": data_dir(config, model_path) / "conversations",
+    }
 
 
 def is_built(folder: Path) -> bool:
@@ -141,8 +161,9 @@ def synthesize(
     from train.students import synthesis
 
     model = str(model_path)
-    data = data_dir(config, model_path)
+    folders = stage_folders(config, model_path)
     data_config = {k: v for k, v in config.as_dict().items() if k in DATA_FIELDS}
+    pairs_config = config.pairs_fields()
     probe = make_env()
     out = Synthesized(
         prompt=list(text_env(probe).prompt_messages()),
@@ -151,20 +172,20 @@ def synthesize(
     )
     probe.close()
     t = time.perf_counter()
-    say(f"stage 1/5 inputs ({config.inputs}) -> {data / 'inputs'}")
-    out.inputs = synthesis.synthesize_inputs(Stage(data / "inputs", data_config), config, make_env)
+    say(f"stage 1/5 inputs ({config.inputs}) -> {folders['inputs']}")
+    out.inputs = synthesis.synthesize_inputs(Stage(folders["inputs"], pairs_config), config, make_env)
     out.timings["inputs_s"] = time.perf_counter() - t
     if pg:
         t = time.perf_counter()
         say(f"stage 2/5 AS-IS and TO-BE replies for {len(out.inputs)} inputs")
         out.outputs = synthesis.synthesize_outputs(
-            Stage(data / "outputs", data_config), config, model, out.inputs, out.prompt, backend_options
+            Stage(folders["outputs"], pairs_config), config, model, out.inputs, out.prompt, backend_options
         )
         out.timings["outputs_s"] = time.perf_counter() - t
         t = time.perf_counter()
         say("stage 3/5 reasons")
         out.reasons = synthesis.synthesize_reasons(
-            Stage(data / "reasons", data_config), config, out.outputs, out.prompt
+            Stage(folders["reasons"], pairs_config), config, out.outputs, out.prompt
         )
         out.timings["reasons_s"] = time.perf_counter() - t
     if conversations:
@@ -173,7 +194,7 @@ def synthesize(
             f"stage 4/5 {config.n_conversations} {config.conversations} conversations of the prompted teacher"
         )
         out.conversations = synthesis.synthesize_conversations(
-            Stage(data / "conversations", data_config), config, model, out.inputs, make_env, backend_options
+            Stage(folders["conversations"], data_config), config, model, out.inputs, make_env, backend_options
         )
         out.timings["conversations_s"] = time.perf_counter() - t
     return out
@@ -230,7 +251,6 @@ def build_adapter(
     say = reporter(progress)
     say(estimate(config))
     model = str(model_path)
-    data = data_dir(config, model_path)
     synthesized = synthesize(
         config,
         model_path,
@@ -265,9 +285,9 @@ def build_adapter(
         "metrics": metrics,
         "timings_s": timings,
         "data_hashes": {
-            name: json.loads((data / name / MARKER).read_text()).get("data_hash")
-            for name in ("inputs", "outputs", "reasons", "conversations")
-            if (data / name / MARKER).is_file()
+            name: json.loads((folder / MARKER).read_text()).get("data_hash")
+            for name, folder in stage_folders(config, model_path).items()
+            if (folder / MARKER).is_file()
         },
     }
     _write_json(out / MARKER, marker)

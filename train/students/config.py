@@ -41,6 +41,9 @@ DATA_FIELDS = (
     "roleplay_turns",
     "seed",
 )
+#: The data fields the conversations alone depend on: stages 1-3 (inputs, AS-IS / TO-BE, reasons) are
+#: keyed without them, so that both conversation sources share one set of those stages.
+CONVERSATION_FIELDS = ("conversations", "roleplay_turns")
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,14 @@ class StudentConfig:
         one data set, and count-independent, so that a larger request extends it."""
         data = {name: getattr(self, name) for name in DATA_FIELDS}
         return _hash(data)
+
+    def pairs_fields(self) -> dict[str, Any]:
+        """The fields that shape stages 1-3: the data recipe less the conversation source."""
+        return {name: getattr(self, name) for name in DATA_FIELDS if name not in CONVERSATION_FIELDS}
+
+    def pairs_fingerprint(self) -> str:
+        """Hash of ``pairs_fields``: the key of the inputs, the AS-IS / TO-BE replies and the reasons."""
+        return _hash(self.pairs_fields())
 
     def train_fingerprint(self) -> str:
         """Hash of the whole recipe (data included)."""
