@@ -192,20 +192,29 @@ def collect(runs_dir: Path) -> list[Row]:
 
 
 def with_teacher_ratios(rows: Sequence[Row]) -> list[Row]:
-    """Each row's ``*_vs_teacher`` against the teacher of the same env and model, sorted for display."""
+    """Each row's ``*_vs_teacher`` against the teacher of the same env and model, sorted for display.
+
+    The ratios are taken between the values as the CSV writes them, so that a row computed from its run
+    and the same row read back from the CSV get the same ratio, and rewriting the board never changes a
+    row that was not re-run."""
     teachers = {(r.env, r.model): r for r in rows if r.agent == TEACHER}
     rows = [
         replace(
             r,
-            score_vs_teacher=_ratio(r.score, t.score),
-            flops_vs_teacher=_ratio(r.flops_per_episode, t.flops_per_episode),
-            latency_vs_teacher=_ratio(r.latency_s, t.latency_s),
+            score_vs_teacher=_written_ratio(r.score, t.score),
+            flops_vs_teacher=_written_ratio(r.flops_per_episode, t.flops_per_episode),
+            latency_vs_teacher=_written_ratio(r.latency_s, t.latency_s),
         )
         if (t := teachers.get((r.env, r.model)))
         else replace(r, score_vs_teacher=None, flops_vs_teacher=None, latency_vs_teacher=None)
         for r in rows
     ]
     return sorted(rows, key=lambda r: (_env_rank(r.env), -r.score, r.agent))
+
+
+def _written_ratio(value: float | None, base: float | None) -> float | None:
+    as_written = [None if v is None else float(_cell(float(v))) for v in (value, base)]
+    return _ratio(*as_written)
 
 
 def _cell(value: Any) -> str:

@@ -187,6 +187,25 @@ def test_writing_keeps_rows_that_were_not_rerun(tmp_path: Path) -> None:
         assert [r["agent"] for r in csv.DictReader(f)] == ["oracle"]
 
 
+def test_rewriting_the_board_leaves_rows_that_were_not_rerun_unchanged(tmp_path: Path) -> None:
+    # teacher 1/2 and gcd 1/3: 0.333333 / 0.5 as written is 0.666666, 0.3333... / 0.5 is 0.666667
+    first, second, out = tmp_path / "r1", tmp_path / "r2", tmp_path / "board.csv"
+    _write(
+        first / "teacher",
+        [_rec("os", f"t{i}", "teacher", s, flops=1.0, wall=1.0) for i, s in enumerate([1, 0])],
+    )
+    _write(
+        first / "gcd", [_rec("os", f"t{i}", "gcd", s, flops=1.0, wall=1.0) for i, s in enumerate([1, 0, 0])]
+    )
+    _write(second / "oracle", [_rec("os", "t0", "oracle", 1.0, flops=0.0, wall=0.0)])
+    assert main(["--runs", str(first), "--out", str(out), "--no-plot"]) == 0
+    before = out.read_text().splitlines()
+    assert main(["--runs", str(second), "--out", str(out), "--no-plot"]) == 0
+    after = out.read_text().splitlines()
+    assert [line for line in after if not line.startswith("oracle")] == before
+    assert any(line.startswith("gcd,os") and ",0.666666," in line for line in after)
+
+
 def test_unknown_flops_stay_unknown_through_csv_table_and_plot(tmp_path: Path) -> None:
     """A foreign server reports no FLOPs: the rows say "unknown" (blank), never 0, wherever they go."""
     runs, out = tmp_path / "runs", tmp_path / "board.csv"
