@@ -202,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             p.error(f"the following arguments are required: {', '.join(missing)} (or --compare RUN_A RUN_B)")
     try:
         if args.compare is not None:
-            return _compare(*args.compare, {e for e in (args.env or "").split(",") if e})
+            run_a, run_b = args.compare
+            return _compare(run_a, run_b, {e for e in (args.env or "").split(",") if e})
         result = _measure(args)
     except UsageError as exc:
         print(f"python -m harness.agreement: error: {exc}", file=sys.stderr)
