@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--pretrain-steps", type=int, help="icae: autoencoding + continuation steps (default 300)")
     p.add_argument("--lr", type=float)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=int, help="seed of the synthesis and, unless --train-seed, the training")
+    p.add_argument(
+        "--train-seed", type=int, help="seed of the training alone: another build of the same data"
+    )
     p.add_argument("--gist-k", type=int, help="gist: number of gist tokens (default 1)")
     p.add_argument("--no-build-model", action="store_true", help="fail if the embedded model is not built")
     p.add_argument("--no-progress", action="store_true")
@@ -116,6 +119,7 @@ def _train(args: argparse.Namespace) -> int:
                 steps=args.steps,
                 lr=args.lr,
                 seed=args.seed,
+                train_seed=args.train_seed,
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
@@ -135,6 +139,10 @@ def _train_compressor(args: argparse.Namespace) -> int:
     from train.compress.build import build_compressor
     from train.compress.config import CompressConfig
 
+    if args.train_seed is not None:
+        raise UsageError(
+            f"--train-seed is for the students' methods {list(METHODS)}; {args.method} takes --seed"
+        )
     names, device, model = _targets(args)
     data = {
         "inputs": args.inputs,

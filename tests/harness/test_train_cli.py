@@ -73,6 +73,9 @@ def test_train_rejects_bad_input_in_one_line(home: Path, capsys) -> None:
     assert train_cli.main(["--method", "gcd", "--env", "shop", "--model", "http://127.0.0.1:1"]) == 2
     assert "local folder" in capsys.readouterr().err
     assert train_cli.main(["--method", "gcd", "--env", "shop", "--model", "x", "--inputs", "llm"]) == 2
+    capsys.readouterr()
+    assert train_cli.main(["--method", "gist", "--env", "shop", "--model", "x", "--train-seed", "1"]) == 2
+    assert "--train-seed is for the students' methods" in capsys.readouterr().err
 
 
 def _roleplay_reuses_stages_1_to_3(home: Path, tiny: Path) -> None:

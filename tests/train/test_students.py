@@ -224,3 +224,18 @@ def test_invented_inputs_default_to_roleplay_conversations() -> None:
     assert StudentConfig.default("gcd", "os").conversations == "env"
     with pytest.raises(ValueError, match="env conversations play the env's own tasks"):
         StudentConfig.default("gcd", "os", inputs="llm", input_model=url, conversations="env")
+
+
+def test_train_seed_varies_the_build_but_not_the_data() -> None:
+    base = StudentConfig.default("gcd", "shop", device="cpu")
+    other = StudentConfig.default("gcd", "shop", device="cpu", train_seed=1)
+    assert other.data_fingerprint() == base.data_fingerprint()  # the same synthesis is reused
+    assert other.train_fingerprint() != base.train_fingerprint()  # a new adapter
+    assert (base.training_seed, other.training_seed) == (0, 1)
+    # the synthesis seed moves both, and is the training's seed when no train_seed is set
+    reseeded = StudentConfig.default("gcd", "shop", device="cpu", seed=2)
+    assert reseeded.data_fingerprint() != base.data_fingerprint() and reseeded.training_seed == 2
+    # naming the training seed the synthesis seed already gives is still its own key
+    assert StudentConfig.default("gcd", "shop", device="cpu", train_seed=0).train_fingerprint() != (
+        base.train_fingerprint()
+    )

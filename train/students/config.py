@@ -76,7 +76,8 @@ class StudentConfig:
     grad_accum: int = 4
     warmup_ratio: float = 0.03
     max_grad_norm: float = 1.0
-    seed: int = 0
+    seed: int = 0  # the synthesis's (env resets); also the training's unless ``train_seed`` is set
+    train_seed: int | None = None  # LoRA's initialization and the rows' order and coin flips
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -147,9 +148,20 @@ class StudentConfig:
         """Hash of ``pairs_fields``: the key of the inputs, the AS-IS / TO-BE replies and the reasons."""
         return _hash(self.pairs_fields())
 
+    @property
+    def training_seed(self) -> int:
+        """The seed of training: ``train_seed``, else ``seed``. Builds of one recipe can differ as much as
+        two recipes do, and the synthesis is deterministic for greedy teachers, so ``train_seed`` varies a
+        build without synthesizing the same data again."""
+        return self.seed if self.train_seed is None else self.train_seed
+
     def train_fingerprint(self) -> str:
-        """Hash of the whole recipe (data included)."""
-        return _hash(asdict(self))
+        """Hash of the whole recipe (data included); an unset ``train_seed`` is left out, so that the
+        recipes that do not set it keep the key (and the cached adapters) they had before it existed."""
+        recipe = asdict(self)
+        if recipe["train_seed"] is None:
+            del recipe["train_seed"]
+        return _hash(recipe)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

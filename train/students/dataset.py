@@ -49,7 +49,7 @@ def build_rows(
     independent_turns: bool,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Rows for ``config.method`` and the counts of what was used and dropped (too long, unaligned)."""
-    rng = random.Random(config.seed)
+    rng = random.Random(config.training_seed)
     counts = {"conversations": 0, "dropped_too_long": 0, "kl_unaligned": 0, "pg_examples": 0}
     sft_rows: list[dict[str, Any]] = []
     for item in conversations:
