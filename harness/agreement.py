@@ -32,6 +32,7 @@ from envs import reply_parser
 from envs.core import Message, text_env
 from harness.plugins import UsageError, agent_factory, env_factory
 from harness.records import latest, read_records
+from harness.run_folder import write_json_atomic, write_text_atomic
 from harness.stats import mcnemar_exact_p
 
 FILE = "agreement.json"
@@ -261,20 +262,18 @@ def _measure(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     args.out.mkdir(parents=True, exist_ok=True)
     turns = {env_name: figures.pop("turns") for env_name, figures in out.items()}
     previous = json.loads((args.out / FILE).read_text()) if (args.out / FILE).is_file() else {}
-    (args.out / FILE).write_text(json.dumps({**previous, **out}, indent=2) + "\n")
+    write_json_atomic(args.out / FILE, {**previous, **out})
     _write_turns(args.out / TURNS_FILE, turns)
     return out
 
 
 def _write_turns(path: Path, turns: dict[str, list[dict[str, Any]]]) -> None:
-    """Replace the replayed envs' lines of ``path``, keep every other env's, and write atomically."""
+    """Replace the replayed envs' lines of ``path`` and keep every other env's."""
     kept = []
     if path.is_file():
         kept = [line for line in path.read_text().splitlines() if json.loads(line)["env"] not in turns]
     lines = kept + [json.dumps(t) for entries in turns.values() for t in entries]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines))
-    tmp.replace(path)
+    write_text_atomic(path, "".join(line + "\n" for line in lines))
 
 
 if __name__ == "__main__":

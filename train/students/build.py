@@ -98,20 +98,16 @@ def data_dir(config: StudentConfig, model_path: str | Path) -> Path:
     return root / "data" / config.env / config.data_fingerprint()
 
 
-def pairs_dir(config: StudentConfig, model_path: str | Path) -> Path:
-    """The folder of stages 1-3 (``inputs``, ``outputs``, ``reasons``)."""
-    root = promptless_home() / "students" / model_fingerprint(model_path)
-    return root / "data" / config.env / config.pairs_fingerprint()
-
-
 def stage_folders(config: StudentConfig, model_path: str | Path) -> dict[str, Path]:
-    """Each synthesis stage's folder, by stage name."""
-    pairs = pairs_dir(config, model_path)
+    """Each synthesis stage's folder, by stage name: stages 1-3 under the pairs fingerprint, the
+    conversations under the data fingerprint, side by side."""
+    data = data_dir(config, model_path)
+    pairs = data.parent / config.pairs_fingerprint()
     return {
         "inputs": pairs / "inputs",
         "outputs": pairs / "outputs",
         "reasons": pairs / "reasons",
-        "conversations": data_dir(config, model_path) / "conversations",
+        "conversations": data / "conversations",
     }
 
 

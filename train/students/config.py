@@ -156,8 +156,8 @@ class StudentConfig:
         return self.seed if self.train_seed is None else self.train_seed
 
     def train_fingerprint(self) -> str:
-        """Hash of the whole recipe (data included); an unset ``train_seed`` is left out, so that the
-        recipes that do not set it keep the key (and the cached adapters) they had before it existed."""
+        """Hash of the whole recipe (data included). An unset ``train_seed`` (training with the synthesis
+        seed) is left out, so the field adds nothing to the key of a recipe that does not use it."""
         recipe = asdict(self)
         if recipe["train_seed"] is None:
             del recipe["train_seed"]
